@@ -1,0 +1,1 @@
+"""RL controllers, search baselines and the search loop (issue 5)."""

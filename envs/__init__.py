@@ -1,0 +1,1 @@
+"""Gymnasium environments for architecture design (issue 4)."""
