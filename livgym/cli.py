@@ -1,0 +1,31 @@
+"""The `livgym` command line: one sub-command group per module under `livgym.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from livgym.commands import genome as genome_command
+from livgym.version import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livgym", description="Design LIV sequence-model architectures.")
+    parser.add_argument("--version", action="version", version=f"livgym {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    genome_command.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ValueError as err:  # bad input: say what is wrong, no traceback
+        print(f"livgym: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

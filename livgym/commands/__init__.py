@@ -1,0 +1,1 @@
+"""Sub-commands of the livgym CLI, one module each."""
