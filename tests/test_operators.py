@@ -11,7 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from livgym.models.compiler import build_model
 from livgym.models.cost import efficiency
-from livgym.models.genes import ChannelMixing
+from livgym.models.genes import ChannelMixing, Nonlinearity, Sparsity
 from livgym.models.genome import Genome, Slot
 from livgym.models.operators.recurrence import chunked_scan, sequential_scan
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
@@ -42,11 +42,36 @@ def _class_genomes() -> list[tuple[str, Genome]]:
     return cases
 
 
+# Supported combinations no registered class uses yet: a new registry row must just work.
+EXTRA_STRUCTURES = {
+    "relu-attention": (1, dict(nonlinearity=Nonlinearity.RELU)),
+    "swish-banded-attention": (1, dict(nonlinearity=Nonlinearity.SWISH, sparsity=Sparsity.BANDED, window=WINDOW)),
+    "dense-attention-expanded": (1, dict(channels=ChannelMixing.DENSE, expansion=2)),
+    "gqa-linear-attention": (19, dict(repeat=2, short_conv=True)),
+    "relu-glu-short-conv": (9, dict(nonlinearity=Nonlinearity.RELU, short_conv=True, expansion=2)),
+    "bilinear-glu": (9, dict(nonlinearity=Nonlinearity.NONE)),
+    "wide-short-conv": (7, dict(kernel=5, expansion=2, short_conv=True)),
+    "grouped-recurrence-short-conv": (6, dict(channels=ChannelMixing.GROUPED, short_conv=True)),
+    "differential-long-conv-expanded": (17, dict(expansion=2)),
+}
+
+
+def _extra_structure_genomes() -> list[tuple[str, Genome]]:
+    cases = []
+    for name, (class_id, changes) in EXTRA_STRUCTURES.items():
+        if class_id == 9:  # memoryless units have no feature groups to share: share the featurizer
+            base = _genome((Slot(9, 1, SHARED), Slot(1), Slot(9, 1, SHARED)))
+        else:
+            base = _genome((Slot(class_id), Slot(9), Slot(class_id, 1, 1, 1, SHARED), Slot(class_id, 1, 1, 1, SHARED)))
+        cases.append((name, base.with_class_genome(class_id, replace(base.class_genome(class_id), **changes))))
+    return cases
+
+
 def _reference_genomes() -> list[tuple[str, Genome]]:
     return [(name, reference_genome(name, depth=6, width=64, heads=4)) for name in REFERENCE_GENOMES]
 
 
-CASES = _class_genomes() + _reference_genomes()
+CASES = _class_genomes() + _extra_structure_genomes() + _reference_genomes()
 
 
 @pytest.fixture(params=CASES, ids=[name for name, _ in CASES])
