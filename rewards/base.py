@@ -1,0 +1,114 @@
+"""The evaluator interface and its registry.
+
+An evaluator turns a genome and a seed into an `EvaluationResult`. Its full configuration is a
+dataclass whose hash keys the evaluation store, so a result is only reused under the exact
+settings that produced it. Adding an evaluator is one class and one `register` call.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from abc import ABC, abstractmethod
+from dataclasses import asdict, fields, is_dataclass, replace
+from typing import Any, Callable, ClassVar
+
+from livgym.models.genome import Genome
+from livgym.rewards.result import EvaluationResult, config_hash
+
+
+class EvaluationTimeout(Exception):
+    """Raised inside an evaluation that ran past its time limit; recorded as `timeout`."""
+
+
+class Diverged(Exception):
+    """Raised inside an evaluation whose loss became NaN or infinite; recorded as `diverged`."""
+
+
+class Evaluator(ABC):
+    """Base class: subclasses set `name`, hold a dataclass `config` and implement `_measure`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, config: Any, fidelity: str | None = None) -> None:
+        if not is_dataclass(config):
+            raise TypeError(f"{type(self).__name__} needs a dataclass config, got {type(config).__name__}")
+        self.config = config
+        self.fidelity = fidelity or self.name
+
+    def config_dict(self) -> dict[str, Any]:
+        return {"evaluator": self.name, **asdict(self.config)}
+
+    def config_hash(self) -> str:
+        return config_hash(self.config_dict())
+
+    def evaluate(self, genome: Genome, seed: int = 0) -> EvaluationResult:
+        """Measure `genome`; never raises for failures inside the evaluation (see `Status`)."""
+        start = time.perf_counter()
+        status, metrics, error = "ok", {}, None
+        try:
+            metrics = self._measure(genome, seed)
+            if any(not math.isfinite(v) for v in metrics.values()):
+                status, error = "diverged", "a metric is NaN or infinite"
+        except Diverged as err:
+            status, error = "diverged", str(err)
+        except EvaluationTimeout as err:
+            status, error = "timeout", str(err)
+        except Exception as err:  # noqa: BLE001 - any failure in a candidate is a recorded result
+            status, error = "failed", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"
+        return EvaluationResult(
+            genome_hash=genome.canonical_hash(), genome=genome.to_string(), evaluator=self.name,
+            fidelity=self.fidelity, config_hash=self.config_hash(), seed=seed, status=status,  # type: ignore[arg-type]
+            metrics={k: float(v) for k, v in metrics.items()}, config=self.config_dict(), error=error,
+            wall_time=time.perf_counter() - start)
+
+    @abstractmethod
+    def _measure(self, genome: Genome, seed: int) -> dict[str, float]:
+        """The metrics; raise Diverged / EvaluationTimeout / anything for a failed evaluation."""
+
+
+# fidelity name -> factory(**overrides) -> Evaluator
+FIDELITIES: dict[str, Callable[..., Evaluator]] = {}
+
+
+def register_fidelity(name: str, factory: Callable[..., Evaluator]) -> None:
+    FIDELITIES[name] = factory
+
+
+def make_evaluator(fidelity: str, **overrides: Any) -> Evaluator:
+    """The evaluator for a fidelity name, with config fields overridden by keyword."""
+    # Importing the evaluator modules registers their fidelities.
+    import livgym.rewards.evaluators  # noqa: F401
+
+    if fidelity not in FIDELITIES:
+        raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(sorted(FIDELITIES))}")
+    return FIDELITIES[fidelity](**overrides)
+
+
+def replace_config(config: Any, overrides: dict[str, Any], where: str) -> Any:
+    """A copy of dataclass `config` with `overrides` applied, checked key by key.
+
+    Keys may be dotted (`train.steps`) and values for nested dataclasses may be dicts, as they
+    come from YAML or `--set`; an unknown key is an error naming it and listing the known ones.
+    """
+    known = {f.name: f for f in fields(config)}
+    changes: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in overrides.items():
+        head, _, rest = key.partition(".")
+        if head not in known:
+            raise ValueError(f"{where}: unknown config key {key!r}; known: {sorted(known)}")
+        sub = getattr(config, head)
+        if rest or (isinstance(value, dict) and is_dataclass(sub)):
+            if not is_dataclass(sub):
+                raise ValueError(f"{where}: config key {head!r} has no sub-keys (got {key!r})")
+            nested.setdefault(head, {}).update({rest: value} if rest else value)
+        else:
+            changes[head] = tuple(value) if isinstance(value, list) else value
+    for head, sub_overrides in nested.items():
+        changes[head] = replace_config(getattr(config, head), sub_overrides, f"{where}.{head}")
+    try:
+        return replace(config, **changes)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
