@@ -1,0 +1,367 @@
+"""Named, oriented objectives, the scalarisers that turn them into one reward, and hard constraints.
+
+An `Objective` maps a raw metric (quality, parameters, cache bytes, FLOPs per token, latency)
+to a *utility*: 1 at its ideal value, 0 at its nadir, higher is better whatever the metric's
+direction. Sizes and times span orders of magnitude, so they are normalised on a log10 scale.
+Values outside [nadir, ideal] extrapolate linearly (on that scale) and are never clipped: a
+design better than the ideal gets a utility above 1, one worse than the nadir a negative one,
+so rankings beyond the reference points are kept.
+
+An `ObjectiveSet` turns a result's metrics into a utility vector (for the Pareto archive and a
+multi-objective env's vector reward); a scalariser turns (utilities, metrics) into one float
+reward. Scalarisers are small frozen dataclasses in the `SCALARISERS` registry; adding one is
+one class and one registry line. `HardConstraints` names the budgets a design must meet; the env
+masks edits with it, and any scalariser given `constraints` returns its `penalty` when they fail.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import MISSING, asdict, dataclass, fields, replace
+from typing import Any, ClassVar, Literal, Mapping, Sequence
+
+import numpy as np
+
+Direction = Literal["max", "min"]
+Scale = Literal["linear", "log"]
+DIRECTIONS: tuple[str, ...] = ("max", "min")
+SCALES: tuple[str, ...] = ("linear", "log")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One metric with its direction and the reference points that map it to a utility.
+
+    `ideal` maps to utility 1 and `nadir` to 0 (on a log10 scale when `scale="log"`); values
+    outside that range extrapolate, unclipped. `metric` is the key read from a result's metrics
+    (default: `name`). `floor` (log scale only) raises smaller raw values to it, so that a zero
+    cost, such as a stateless model's 0 cache bytes, still gets a finite utility; without a floor a
+    non-positive value on a log scale is an error.
+    """
+
+    name: str
+    direction: Direction
+    scale: Scale
+    ideal: float
+    nadir: float
+    metric: str | None = None
+    floor: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"objective {self.name!r}: direction={self.direction!r} is not one of {DIRECTIONS}")
+        if self.scale not in SCALES:
+            raise ValueError(f"objective {self.name!r}: scale={self.scale!r} is not one of {SCALES}")
+        if not (math.isfinite(self.ideal) and math.isfinite(self.nadir)):
+            raise ValueError(f"objective {self.name!r}: ideal={self.ideal} and nadir={self.nadir} must be finite")
+        better = self.ideal > self.nadir if self.direction == "max" else self.ideal < self.nadir
+        if not better:
+            relation = ">" if self.direction == "max" else "<"
+            raise ValueError(f"objective {self.name!r} ({self.direction}): needs ideal {relation} nadir, "
+                             f"got ideal={self.ideal}, nadir={self.nadir}")
+        positives = (self.ideal, self.nadir) if self.floor is None else (self.ideal, self.nadir, self.floor)
+        if self.scale == "log" and min(positives) <= 0:
+            raise ValueError(f"objective {self.name!r} (log scale): ideal={self.ideal}, nadir={self.nadir} "
+                             f"and floor={self.floor} must be positive")
+        if self.scale == "linear" and self.floor is not None:
+            raise ValueError(f"objective {self.name!r}: floor={self.floor} only applies to a log scale")
+
+    @property
+    def key(self) -> str:
+        """The metric this objective reads."""
+        return self.metric or self.name
+
+    def raw(self, metrics: Mapping[str, float]) -> float:
+        """This objective's raw metric value; a clear error when the metric is missing."""
+        if self.key not in metrics:
+            raise ValueError(f"objective {self.name!r} needs metric {self.key!r}, which is missing; "
+                             f"metrics present: {sorted(metrics)}")
+        return float(metrics[self.key])
+
+    def utility(self, value: float) -> float:
+        """1 at `ideal`, 0 at `nadir`, linear in between (on this objective's scale); NaN stays NaN."""
+        value = float(value)
+        if math.isnan(value):
+            return math.nan
+        if self.scale == "linear":
+            return (value - self.nadir) / (self.ideal - self.nadir)
+        if self.floor is not None:
+            value = max(value, self.floor)
+        if value <= 0:
+            raise ValueError(f"objective {self.name!r} (log scale): value {value} is not positive; "
+                             "give the objective a floor to accept zero")
+        low = math.log10(self.nadir)
+        return (math.log10(value) - low) / (math.log10(self.ideal) - low)
+
+
+# Reference points for proxy-scale models (a few thousand to a few million parameters).
+DEFAULT_OBJECTIVES: dict[str, Objective] = {
+    "quality": Objective("quality", "max", "linear", ideal=1.0, nadir=0.0),
+    "params": Objective("params", "min", "log", ideal=1e4, nadir=1e7, floor=1.0),
+    "cache_bytes": Objective("cache_bytes", "min", "log", ideal=1e3, nadir=1e9, floor=1.0),
+    # FLOPs per token (the efficiency evaluator's "flops": `Efficiency.flops_per_token`).
+    "flops": Objective("flops", "min", "log", ideal=1e4, nadir=1e9, floor=1.0),
+    # Seconds per generated token.
+    "latency": Objective("latency", "min", "log", ideal=1e-5, nadir=1e-1, floor=1e-9),
+}
+
+
+@dataclass(frozen=True)
+class ObjectiveSet:
+    """An ordered tuple of objectives with unique names: metrics in, utility vector out."""
+
+    objectives: tuple[Objective, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "objectives", tuple(self.objectives))
+        if not self.objectives:
+            raise ValueError("an ObjectiveSet needs at least one objective")
+        names = [objective.name for objective in self.objectives]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"objective names must be unique; repeated: {duplicates}")
+
+    @classmethod
+    def from_names(cls, names: Sequence[str] = ("quality", "params", "cache_bytes"),
+                   **overrides: Mapping[str, Any]) -> ObjectiveSet:
+        """Default objectives by name, with reference points overridden per name.
+
+        >>> ObjectiveSet.from_names(["quality", "params"], params={"nadir": 1e8}).names
+        ('quality', 'params')
+        """
+        unknown = sorted(set(names) - set(DEFAULT_OBJECTIVES))
+        if unknown:
+            raise ValueError(f"unknown objective(s) {unknown}; known: {sorted(DEFAULT_OBJECTIVES)}")
+        stray = sorted(set(overrides) - set(names))
+        if stray:
+            raise ValueError(f"overrides for objective(s) {stray} that are not in names={list(names)}")
+        return cls(tuple(_override(DEFAULT_OBJECTIVES[name], overrides.get(name, {})) for name in names))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(objective.name for objective in self.objectives)
+
+    def __len__(self) -> int:
+        return len(self.objectives)
+
+    def raw(self, metrics: Mapping[str, float]) -> np.ndarray:
+        """The raw metric values, in objective order (float64)."""
+        return np.array([objective.raw(metrics) for objective in self.objectives], dtype=np.float64)
+
+    def vector(self, metrics: Mapping[str, float]) -> np.ndarray:
+        """The utilities (higher is better), in objective order (float64)."""
+        return np.array([objective.utility(objective.raw(metrics)) for objective in self.objectives],
+                        dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"objectives": [asdict(objective) for objective in self.objectives]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObjectiveSet:
+        return cls(tuple(Objective(**item) for item in data["objectives"]))
+
+
+def _override(objective: Objective, changes: Mapping[str, Any]) -> Objective:
+    known = {f.name for f in fields(Objective)} - {"name"}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ValueError(f"objective {objective.name!r}: unknown field(s) {unknown}; known: {sorted(known)}")
+    return replace(objective, **changes)
+
+
+# -- hard constraints -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HardConstraints:
+    """Budgets a design must meet; each `max_<metric>` / `min_<metric>` bounds that metric.
+
+    None means unconstrained. A NaN metric violates any bound on it; a metric a bound needs but
+    the metrics lack is an error (a typo should not pass as "feasible").
+    """
+
+    max_params: float | None = None
+    max_cache_bytes: float | None = None
+    max_flops: float | None = None  # FLOPs per token
+    max_latency: float | None = None
+    min_quality: float | None = None
+
+    def bounds(self) -> list[tuple[str, str, float]]:
+        """(field name, metric, bound) for every bound that is set."""
+        out = []
+        for f in fields(self):
+            bound = getattr(self, f.name)
+            if bound is not None:
+                out.append((f.name, f.name.split("_", 1)[1], float(bound)))
+        return out
+
+    def violations(self, metrics: Mapping[str, float]) -> list[str]:
+        """One message per violated bound, naming the metric, its value and the bound."""
+        found = []
+        for name, metric, bound in self.bounds():
+            if metric not in metrics:
+                raise ValueError(f"constraint {name}={bound:g} needs metric {metric!r}, which is missing; "
+                                 f"metrics present: {sorted(metrics)}")
+            value = float(metrics[metric])
+            within = value <= bound if name.startswith("max_") else value >= bound
+            if not within:  # also true for NaN
+                relation = ">" if name.startswith("max_") else "<"
+                found.append(f"{metric}={value:g} {relation} {name}={bound:g}")
+        return found
+
+    def satisfied(self, metrics: Mapping[str, float]) -> bool:
+        return not self.violations(metrics)
+
+
+# -- scalarisers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scalariser(ABC):
+    """(utilities, metrics) -> one reward, higher is better.
+
+    With `constraints`, a design that violates them scores `penalty` instead. A NaN utility or
+    metric gives NaN: what a failed evaluation is worth is the caller's decision.
+    """
+
+    name: ClassVar[str]
+    constraints: HardConstraints | None = None
+    penalty: float = -1.0
+
+    def __call__(self, utilities: np.ndarray, metrics: Mapping[str, float]) -> float:
+        if self.constraints is not None and not self.constraints.satisfied(metrics):
+            return float(self.penalty)
+        return float(self._score(np.asarray(utilities, dtype=np.float64), metrics))
+
+    @abstractmethod
+    def _score(self, utilities: np.ndarray, metrics: Mapping[str, float]) -> float:
+        """The reward of a feasible design."""
+
+
+def _weights(owner: str, weights: Sequence[float]) -> tuple[float, ...]:
+    values = tuple(float(w) for w in weights)
+    if not values or any(not math.isfinite(w) or w < 0 for w in values) or not any(values):
+        raise ValueError(f"{owner}: weights={list(weights)} must be finite, non-negative and not all zero")
+    return values
+
+
+def _check_length(owner: str, what: str, expected: int, utilities: np.ndarray) -> None:
+    if utilities.shape != (expected,):
+        raise ValueError(f"{owner}: {expected} {what} for utilities of shape {utilities.shape}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeightedSum(Scalariser):
+    """sum_i weights[i] * utilities[i]: the linear scalarisation (MO-Gymnasium's LinearReward)."""
+
+    name: ClassVar[str] = "weighted_sum"
+    weights: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _weights(self.name, self.weights))
+
+    def _score(self, utilities: np.ndarray, metrics: Mapping[str, float]) -> float:
+        _check_length(self.name, "weights", len(self.weights), utilities)
+        return float(np.dot(self.weights, utilities))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chebyshev(Scalariser):
+    """Weighted Tchebycheff: -max_i weights[i] * (utopia[i] - utilities[i]); higher is better.
+
+    Unlike a weighted sum it can reach designs on concave parts of a Pareto front. `utopia`
+    defaults to all ones (every objective at its ideal). The difference is signed, not absolute,
+    so a design that beats the utopia in one objective is never penalised for it.
+    """
+
+    name: ClassVar[str] = "chebyshev"
+    weights: tuple[float, ...]
+    utopia: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _weights(self.name, self.weights))
+        utopia = (1.0,) * len(self.weights) if self.utopia is None else tuple(float(u) for u in self.utopia)
+        if len(utopia) != len(self.weights):
+            raise ValueError(f"{self.name}: utopia={list(utopia)} needs {len(self.weights)} values, one per weight")
+        object.__setattr__(self, "utopia", utopia)
+
+    def _score(self, utilities: np.ndarray, metrics: Mapping[str, float]) -> float:
+        _check_length(self.name, "weights", len(self.weights), utilities)
+        distance = np.asarray(self.weights) * (np.asarray(self.utopia) - utilities)
+        return -float(np.max(distance))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MnasNet(Scalariser):
+    """MnasNet's reward on raw metrics: quality * (cost / target) ** w.
+
+    w = alpha when cost <= target, else beta. With alpha == beta the target only multiplies every
+    reward by the same constant target ** -alpha, so it never changes which design is better: the
+    paper's soft form (alpha = beta = -0.07) trades quality for cost at a fixed rate whatever the
+    target. Only an asymmetric pair follows the target: alpha = 0, beta = -1 leaves designs under
+    the target unpenalised and divides quality by the overshoot above it (a hard-ish constraint).
+    Cost must be positive (zero is allowed only with a zero exponent); utilities are unused.
+    """
+
+    name: ClassVar[str] = "mnasnet"
+    cost_metric: str
+    target: float
+    alpha: float
+    beta: float
+    quality_metric: str = "quality"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.target) and self.target > 0):
+            raise ValueError(f"{self.name}: target={self.target} must be positive and finite")
+
+    def _score(self, utilities: np.ndarray, metrics: Mapping[str, float]) -> float:
+        quality, cost = (_metric(self.name, metrics, key) for key in (self.quality_metric, self.cost_metric))
+        exponent = self.alpha if cost <= self.target else self.beta
+        if cost < 0 or (cost == 0 and exponent < 0):
+            raise ValueError(f"{self.name}: {self.cost_metric}={cost:g} must be positive "
+                             f"(the exponent is {exponent:g})")
+        return quality * (cost / self.target) ** exponent
+
+
+def _metric(owner: str, metrics: Mapping[str, float], key: str) -> float:
+    if key not in metrics:
+        raise ValueError(f"{owner} needs metric {key!r}, which is missing; metrics present: {sorted(metrics)}")
+    return float(metrics[key])
+
+
+SCALARISERS: dict[str, type[Scalariser]] = {
+    WeightedSum.name: WeightedSum,
+    Chebyshev.name: Chebyshev,
+    MnasNet.name: MnasNet,
+}
+
+
+def make_scalariser(name: str, **kwargs: Any) -> Scalariser:
+    """The scalariser registered as `name`; `constraints` may be a dict of `HardConstraints` fields.
+
+    >>> make_scalariser("weighted_sum", weights=[0.5, 0.5])
+    WeightedSum(constraints=None, penalty=-1.0, weights=(0.5, 0.5))
+    """
+    if name not in SCALARISERS:
+        raise ValueError(f"unknown scalariser {name!r}; known: {sorted(SCALARISERS)}")
+    cls = SCALARISERS[name]
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise ValueError(f"scalariser {name!r}: unknown argument(s) {unknown}; known: {sorted(known)}")
+    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+    missing = sorted(required - set(kwargs))
+    if missing:
+        raise ValueError(f"scalariser {name!r}: missing argument(s) {missing}")
+    if isinstance(kwargs.get("constraints"), Mapping):
+        kwargs["constraints"] = _constraints(kwargs["constraints"])
+    return cls(**kwargs)
+
+
+def _constraints(data: Mapping[str, Any]) -> HardConstraints:
+    known = {f.name for f in fields(HardConstraints)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown constraint(s) {unknown}; known: {sorted(known)}")
+    return HardConstraints(**data)
