@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from livgym.commands import evaluate as evaluate_command
 from livgym.commands import genome as genome_command
 from livgym.version import __version__
 
@@ -14,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"livgym {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     genome_command.add_parser(commands)
+    evaluate_command.add_parser(commands)
     return parser
 
 

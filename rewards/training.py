@@ -1,0 +1,123 @@
+"""The fixed training recipe every trained quality proxy uses, recorded with each result.
+
+AdamW with linear warm-up then cosine decay, gradient clipping, periodic evaluation with early
+stopping once the probe accuracy reaches a target, a wall-clock limit, and NaN detection.
+Architecture rankings flip with the recipe (quality_proxies.md), so the recipe is part of the
+evaluator config and hashed with it; it never adapts per genome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import torch
+from torch import Tensor, nn
+
+from livgym.rewards.base import Diverged, EvaluationTimeout
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of the recipe (one line each: what it is)."""
+
+    steps: int = 600  # optimizer updates at most
+    batch_size: int = 32  # sequences per update
+    lr: float = 1e-3  # peak learning rate (at 3e-3 induction/recall never formed in our proxies)
+    weight_decay: float = 0.1  # AdamW decoupled weight decay (matrices only)
+    betas: tuple[float, float] = (0.9, 0.98)  # AdamW betas
+    warmup_fraction: float = 0.1  # of `steps`, linear warm-up from 0
+    min_lr_fraction: float = 0.1  # cosine decays to this fraction of `lr`
+    grad_clip: float = 1.0  # max global gradient norm
+    eval_every: int = 100  # updates between evaluations (and at the end)
+    early_stop_accuracy: float = 0.99  # stop once the evaluation accuracy reaches this
+    time_limit_s: float = 600.0  # wall-clock limit of one training run: then `timeout`
+    threads: int = 1  # torch intra-op threads while training (one evaluation per core)
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    steps: int
+    final_loss: float
+    best_accuracy: float
+    seconds: float
+
+
+Batch = tuple[Tensor, Tensor]  # inputs (B, L), targets (B, L) with -100 off-probe
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    """Linear warm-up to `lr`, then cosine decay to `min_lr_fraction * lr`, at update `step`."""
+    warmup = max(1, round(config.warmup_fraction * config.steps))
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, config.steps - warmup))
+    floor = config.min_lr_fraction
+    return config.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not norms, biases, decays or scalars)."""
+    params = {id(p): p for p in model.parameters() if p.requires_grad}.values()
+    decay = [p for p in params if p.dim() >= 2]
+    rest = [p for p in params if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas)
+
+
+def lm_loss(model: nn.Module, inputs: Tensor, targets: Tensor) -> Tensor:
+    logits = model(inputs)
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+
+
+def train(model: nn.Module, next_batch: Callable[[int], Batch], evaluate: Callable[[nn.Module], float],
+          config: TrainConfig, deadline: float | None = None) -> TrainOutcome:
+    """Train `model` on `next_batch(step)`; `evaluate(model)` returns the probe accuracy.
+
+    Raises Diverged on a non-finite loss and EvaluationTimeout past the time limit (or the
+    caller's absolute `deadline`, a `time.perf_counter()` value).
+    """
+    start = time.perf_counter()
+    limit = start + config.time_limit_s if deadline is None else min(deadline, start + config.time_limit_s)
+    optimizer = make_optimizer(model, config)
+    best, loss_value, step = 0.0, math.nan, 0
+    model.train()
+    for step in range(config.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        inputs, targets = next_batch(step)
+        loss = lm_loss(model, inputs, targets)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise Diverged(f"loss is {loss_value} at update {step}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        if time.perf_counter() > limit:
+            raise EvaluationTimeout(f"time limit of {config.time_limit_s:.0f} s reached after {step + 1} updates")
+        if (step + 1) % config.eval_every == 0 or step + 1 == config.steps:
+            best = max(best, evaluate(model))
+            model.train()
+            if best >= config.early_stop_accuracy:
+                break
+    return TrainOutcome(steps=step + 1, final_loss=loss_value, best_accuracy=best, seconds=time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def seeded(seed: int, threads: int) -> Iterator[None]:
+    """Run a block with torch's global RNG seeded and `threads` intra-op threads, restoring both.
+
+    Model initialisation draws from the global RNG; data comes from explicit generators.
+    """
+    old_threads = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(old_threads)
