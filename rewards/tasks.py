@@ -634,18 +634,25 @@ def mixture_vocab_size(configs: dict[str, TaskConfig]) -> int:
     return mixture_layout(configs).vocab_size
 
 
-def make_mixture_batch(configs: dict[str, TaskConfig], num_sequences: int,
-                       generator: torch.Generator) -> tuple[TaskBatch, Tensor]:
-    """A batch mixing the tasks of `configs` in equal shares, and each sequence's task id (N,).
+def make_mixture_batch(configs: dict[str, TaskConfig], num_sequences: int, generator: torch.Generator,
+                       weights: dict[str, float] | None = None) -> tuple[TaskBatch, Tensor]:
+    """A batch mixing the tasks of `configs`, and each sequence's task id (N,).
 
-    Draws, in this order: a permutation of the N rows (task ids are `arange(N) % T` permuted,
-    so shares differ by at most one), then for each task in `configs` order the batch of its
-    rows (`make_batch(config, count, generator)`), placed in increasing row order.
+    Shares are equal, or proportional to `weights` (task name -> weight; missing names weigh
+    1): each task gets floor(N * share) rows and the rows left over go to the largest
+    remainders, ties to the earlier task. Draws, in this order: a permutation of the N rows
+    (with equal shares, task ids are `arange(N) % T` permuted, so shares differ by at most
+    one), then for each task in `configs` order the batch of its rows
+    (`make_batch(config, count, generator)`), placed in increasing row order.
     """
     if num_sequences < 1:
         raise ValueError(f"num_sequences={num_sequences} must be >= 1")
     layout = mixture_layout(configs)
-    task_ids = (torch.arange(num_sequences) % len(configs))[torch.randperm(num_sequences, generator=generator)]
+    if weights is None:
+        ids = torch.arange(num_sequences) % len(configs)
+    else:
+        ids = torch.repeat_interleave(torch.arange(len(configs)), _weighted_counts(configs, weights, num_sequences))
+    task_ids = ids[torch.randperm(num_sequences, generator=generator)]
     inputs = torch.full((num_sequences, layout.seq_len), layout.pad, dtype=torch.long)
     targets = torch.full((num_sequences, layout.seq_len), IGNORE_INDEX, dtype=torch.long)
     inputs[:, 0] = task_ids
@@ -658,6 +665,22 @@ def make_mixture_batch(configs: dict[str, TaskConfig], num_sequences: int,
         inputs[rows, span] = batch.inputs + layout.offsets[i]
         targets[rows, span] = torch.where(batch.probes, batch.targets + layout.offsets[i], IGNORE_INDEX)
     return TaskBatch(inputs, targets), task_ids
+
+
+def _weighted_counts(configs: dict[str, TaskConfig], weights: dict[str, float], total: int) -> Tensor:
+    """Rows per task in `configs` order, proportional to `weights` and summing to `total`."""
+    unknown = set(weights) - set(configs)
+    if unknown:
+        raise ValueError(f"weights name task(s) {sorted(unknown)} that are not in the mixture {list(configs)}")
+    raw = [float(weights.get(name, 1.0)) for name in configs]
+    if any(w < 0 or not math.isfinite(w) for w in raw) or sum(raw) <= 0:
+        raise ValueError(f"weights={weights!r} must be finite, >= 0 and not all 0")
+    exact = [total * w / sum(raw) for w in raw]
+    counts = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(raw)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in by_remainder[: total - sum(counts)]:
+        counts[i] += 1
+    return torch.tensor(counts)
 
 
 def split_mixture_batch(batch: TaskBatch, task_ids: Tensor, configs: dict[str, TaskConfig]) -> dict[str, TaskBatch]:

@@ -29,7 +29,7 @@ class TrainConfig:
     lr: float = 1e-3  # peak learning rate (at 3e-3 induction/recall never formed in our proxies)
     weight_decay: float = 0.1  # AdamW decoupled weight decay (matrices only)
     betas: tuple[float, float] = (0.9, 0.98)  # AdamW betas
-    warmup_fraction: float = 0.1  # of `steps`, linear warm-up from 0
+    warmup_steps: int = 80  # linear warm-up from 0; recall formed after 80, rarely after 20 (RESULTS.md)
     min_lr_fraction: float = 0.1  # cosine decays to this fraction of `lr`
     grad_clip: float = 1.0  # max global gradient norm
     eval_every: int = 100  # updates between evaluations (and at the end)
@@ -51,7 +51,7 @@ Batch = tuple[Tensor, Tensor]  # inputs (B, L), targets (B, L) with -100 off-pro
 
 def learning_rate(step: int, config: TrainConfig) -> float:
     """Linear warm-up to `lr`, then cosine decay to `min_lr_fraction * lr`, at update `step`."""
-    warmup = max(1, round(config.warmup_fraction * config.steps))
+    warmup = max(1, min(config.warmup_steps, config.steps))
     if step < warmup:
         return config.lr * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, config.steps - warmup))

@@ -80,10 +80,12 @@ def test_mad_lite_is_deterministic_per_seed():
     assert a.metrics["quality"] == pytest.approx((a.metrics["acc_in_context_recall"] + a.metrics["acc_memorization"]) / 2)
 
 
-def test_per_task_mode_trains_a_model_per_task():
-    result = make_evaluator("mad-lite-short", mode="per_task", **TINY_MAD).evaluate(TINY)
-    assert result.ok
-    assert result.metrics["train_steps"] == 2 * 6
+def test_per_task_mode_trains_a_model_per_task_and_mixture_one():
+    per_task = make_evaluator("mad-lite-short", mode="per_task", **TINY_MAD).evaluate(TINY)
+    mixture = make_evaluator("mad-lite-short", mode="mixture", **TINY_MAD).evaluate(TINY)
+    assert per_task.ok and mixture.ok
+    assert per_task.metrics["train_steps"] == 2 * 6
+    assert mixture.metrics["train_steps"] == 6
 
 
 def test_budgets_differ_in_steps_and_config_hash():
