@@ -7,6 +7,7 @@ import sys
 
 from livgym.commands import evaluate as evaluate_command
 from livgym.commands import genome as genome_command
+from livgym.rewards.store import StoreError
 from livgym.version import __version__
 
 
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except ValueError as err:  # bad input: say what is wrong, no traceback
+    except (ValueError, StoreError) as err:  # bad input or an unusable store file: one line, no traceback
         print(f"livgym: error: {err}", file=sys.stderr)
         return 2
 

@@ -160,3 +160,11 @@ def test_cli_evaluate_rejects_bad_input_by_name(tmp_path, capsys):
     assert "widht" in capsys.readouterr().err
     assert main(["evaluate", "42.1.1.1.1", "--store", store]) == 2
     assert "slots[0].liv_class=42" in capsys.readouterr().err
+
+
+def test_cli_evaluate_refuses_a_corrupt_store_by_path(tmp_path, capsys):
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(b"not a database at all")
+    assert main(["evaluate", "11111@w64h4", "--fidelity", "analytic", "--store", str(store)]) == 2
+    assert str(store) in capsys.readouterr().err
+    assert store.read_bytes() == b"not a database at all"
