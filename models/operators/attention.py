@@ -60,14 +60,16 @@ class Attention(nn.Module):
             k, v = source["k"], source["v"]
         rep = self.heads // self.kv_heads
         kk, vv = k.repeat_interleave(rep, dim=2), v.repeat_interleave(rep, dim=2)
+        if self.nonlinearity == Nonlinearity.SOFTMAX and self.window is None:  # fused kernel: 2.7x faster on CPU
+            y = F.scaled_dot_product_attention(q.transpose(1, 2), kk.transpose(1, 2), vv.transpose(1, 2), is_causal=True)
+            return y.transpose(1, 2).reshape(bsz, length, -1), {"k": k, "v": v}
         i, j = pos[:, None], pos[None, :]
         visible = j <= i
         if self.window is not None:
             visible = visible & (j >= i - self.window)
-        if self.nonlinearity == Nonlinearity.SOFTMAX:  # PyTorch's fused kernel: 2.7x faster on CPU
-            y = F.scaled_dot_product_attention(
-                q.transpose(1, 2), kk.transpose(1, 2), vv.transpose(1, 2),
-                attn_mask=None if self.window is None else visible, is_causal=self.window is None)
+        if self.nonlinearity == Nonlinearity.SOFTMAX:
+            y = F.scaled_dot_product_attention(q.transpose(1, 2), kk.transpose(1, 2), vv.transpose(1, 2),
+                                               attn_mask=visible)
             return y.transpose(1, 2).reshape(bsz, length, -1), {"k": k, "v": v}
         scores = torch.einsum("bihd,bjhd->bhij", q, kk) / math.sqrt(self.head_dim)
         weights = self._weights(scores, visible, visible.sum(-1))
