@@ -17,7 +17,7 @@ import torch
 from livgym.models.compiler import build_model
 from livgym.models.genome import Genome
 from livgym.rewards.base import Evaluator, register_fidelity, replace_config
-from livgym.rewards.corpus import CorpusConfig, load_corpus, sample_batch
+from livgym.rewards.corpus import CorpusConfig, load_corpus
 from livgym.rewards.evaluators.efficiency import analytic_metrics
 from livgym.rewards.training import TrainConfig, lm_loss, seeded, train
 
@@ -43,18 +43,19 @@ class ByteLMEvaluator(Evaluator):
 
     def config_dict(self) -> dict[str, Any]:
         corpus = load_corpus(self.config.corpus)
-        return {"evaluator": self.name, **asdict(self.config), "corpus_hash": corpus.content_hash}
+        return {"evaluator": self.name, **asdict(self.config), "corpus_hash": corpus.content_hash,
+                "corpus_record": corpus.record()}
 
     def _measure(self, genome: Genome, seed: int) -> dict[str, float]:
         c = self.config
         corpus = load_corpus(c.corpus)
         data = torch.Generator().manual_seed(seed)
         heldout = torch.Generator().manual_seed(seed + 7_777_777)
-        eval_set = [sample_batch(corpus.heldout, c.train.batch_size, c.seq_len, heldout) for _ in range(c.eval_batches)]
+        eval_set = [corpus.sample("heldout", c.train.batch_size, c.seq_len, heldout) for _ in range(c.eval_batches)]
         best_bpb = math.inf
 
         def next_batch(step: int):
-            return sample_batch(corpus.train, c.train.batch_size, c.seq_len, data)
+            return corpus.sample("train", c.train.batch_size, c.seq_len, data)
 
         def evaluate(model) -> float:
             nonlocal best_bpb
