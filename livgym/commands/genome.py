@@ -125,10 +125,18 @@ def _cost_line(c: Efficiency) -> str:
 
 
 def run_classes(args: argparse.Namespace) -> int:
-    print(f"{'id':>3}  {'name':<13} {'genome (11 genes)':<26} summary")
+    rows = [["id", "name", "mixing", "nonlinearity", "sparsity", "channels", "featurizer", "exp", "rep",
+             "conv", "diff", "summary"]]
     for row in LIV_CLASSES:
-        genes = ".".join(str(v) for v in row.genome.to_vector())
-        print(f"{row.id:>3}  {row.name:<13} {genes:<26} {row.summary}")
+        g = row.genome
+        sparsity = f"banded {g.window}" if g.uses_window else "none"
+        featurizer = f"short filter {g.kernel}" if g.uses_kernel else g.featurizer.name.lower().replace("_", " ")
+        rows.append([str(row.id), row.name, g.mixing.name.lower().replace("_", "-"), g.nonlinearity.name.lower(),
+                     sparsity, g.channels.name.lower(), featurizer, str(g.expansion), str(g.repeat),
+                     "yes" if g.short_conv else "-", "yes" if g.differential else "-", row.summary])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     return 0
 
 
