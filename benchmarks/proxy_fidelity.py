@@ -85,9 +85,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--store", default="../runs/benchmarks/proxy_fidelity.sqlite")
     parser.add_argument("--fidelities", nargs="+", default=list(FIDELITIES))
+    parser.add_argument("--report-only", action="store_true", help="report what the store holds, evaluate nothing")
     args = parser.parse_args()
-    print(f"machine: {machine()}; {args.workers} worker process(es), one torch thread each")
     genomes = genome_set(args.genomes)
+    if args.report_only:
+        report(args.store, genomes, args.fidelities)
+        return
+    print(f"machine: {machine()}; {args.workers} worker process(es), one torch thread each")
     # Genome by genome, so that a partial run already gives complete pairs to correlate.
     jobs = [(args.store, f, g.to_string()) for g in genomes for f in args.fidelities]
     start = time.perf_counter()
@@ -104,7 +108,7 @@ def report(store_path: str, genomes: list[Genome], fidelities: list[str]) -> Non
     with EvaluationStore(store_path, readonly=True) as store:
         results = {f: [store.lookup(g, make_evaluator(f), 0) for g in genomes] for f in fidelities}
     peak = matmul_flops_per_second()
-    reference = [r.metrics.get("quality", float("nan")) for r in results.get(REFERENCE, [])]
+    reference = [r.metrics["quality"] if r is not None and r.ok else float("nan") for r in results.get(REFERENCE, [])]
     rows = []
     for fidelity in fidelities:
         rs = results[fidelity]
