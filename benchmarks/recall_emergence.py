@@ -2,7 +2,7 @@
 
     python benchmarks/recall_emergence.py [--genomes transformer++ gated-conv mamba-like]
         [--seeds 0 1 2 3] [--steps 800] [--batch 32] [--warmup-steps 80] [--min-lr-fraction 0.1]
-        [--workers 2]
+        [--lr 1e-3] [--seq-len 32] [--pairs 4] [--workers 2]
 
 Trains each reference genome (depth 8, width 64, 4 heads) on in-context recall alone
 (sequence 32, 4 key-value pairs: mad-lite's calibrated size) with the mad-lite recipe, and
@@ -28,9 +28,9 @@ from livgym.rewards.training import TrainConfig, seeded, train
 EVAL_EVERY = 50
 
 
-def curve(job: tuple[str, int, int, int, int, float]) -> dict:
-    name, seed, steps, batch, warmup, min_lr = job
-    configs = {"in_context_recall": mad.InContextRecallConfig(**CALIBRATED_TASK_SETTINGS["in_context_recall"])}
+def curve(job: tuple) -> dict:
+    name, seed, steps, batch, warmup, min_lr, lr, seq_len, pairs = job
+    configs = {"in_context_recall": mad.InContextRecallConfig(seq_len=seq_len, num_kv_pairs=pairs)}
     data, heldout = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 99)
     held, _ = mad.make_mixture_batch(configs, 256, heldout)
     points: list[float] = []
@@ -50,7 +50,7 @@ def curve(job: tuple[str, int, int, int, int, float]) -> dict:
         model = build_model(reference_genome(name, depth=8, width=64, heads=4), mad.mixture_vocab_size(configs))
         train(model, next_batch, evaluate,
               TrainConfig(steps=steps, batch_size=batch, eval_every=EVAL_EVERY, early_stop_accuracy=2.0,
-                          warmup_steps=warmup, min_lr_fraction=min_lr))
+                          warmup_steps=warmup, min_lr_fraction=min_lr, lr=lr))
     return {"genome": name, "seed": seed, "curve": points, "seconds": round(time.perf_counter() - start, 1)}
 
 
@@ -62,12 +62,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--warmup-steps", type=int, default=80)
     parser.add_argument("--min-lr-fraction", type=float, default=0.1, help="1.0: constant after warm-up")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seq-len", type=int, default=CALIBRATED_TASK_SETTINGS["in_context_recall"]["seq_len"])
+    parser.add_argument("--pairs", type=int, default=CALIBRATED_TASK_SETTINGS["in_context_recall"]["num_kv_pairs"])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     print(f"machine: {machine()}; {args.workers} worker(s), one thread each")
-    print(f"in-context recall alone, batch {args.batch}, {args.steps} updates, warm-up {args.warmup_steps}, "
-          f"cosine to {args.min_lr_fraction} x lr; accuracy every {EVAL_EVERY}\n")
-    jobs = [(g, s, args.steps, args.batch, args.warmup_steps, args.min_lr_fraction)
+    print(f"in-context recall alone (seq {args.seq_len}, {args.pairs} pairs), batch {args.batch}, {args.steps} "
+          f"updates, lr {args.lr}, warm-up {args.warmup_steps}, cosine to {args.min_lr_fraction} x lr; "
+          f"accuracy every {EVAL_EVERY}\n")
+    jobs = [(g, s, args.steps, args.batch, args.warmup_steps, args.min_lr_fraction, args.lr, args.seq_len, args.pairs)
             for s in args.seeds for g in args.genomes]
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
         results = pool.map(curve, jobs)
