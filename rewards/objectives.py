@@ -213,6 +213,15 @@ class HardConstraints:
     def satisfied(self, metrics: Mapping[str, float]) -> bool:
         return not self.violations(metrics)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HardConstraints:
+        """From config (`{"max_cache_bytes": 1e6}`); an unknown key is an error naming it."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown constraint(s) {unknown}; known: {sorted(known)}")
+        return cls(**data)
+
 
 # -- scalarisers ------------------------------------------------------------------------------
 
@@ -355,13 +364,6 @@ def make_scalariser(name: str, **kwargs: Any) -> Scalariser:
     if missing:
         raise ValueError(f"scalariser {name!r}: missing argument(s) {missing}")
     if isinstance(kwargs.get("constraints"), Mapping):
-        kwargs["constraints"] = _constraints(kwargs["constraints"])
+        kwargs["constraints"] = HardConstraints.from_dict(kwargs["constraints"])
     return cls(**kwargs)
 
-
-def _constraints(data: Mapping[str, Any]) -> HardConstraints:
-    known = {f.name for f in fields(HardConstraints)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown constraint(s) {unknown}; known: {sorted(known)}")
-    return HardConstraints(**data)

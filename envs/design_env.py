@@ -1,0 +1,369 @@
+"""`DesignEnv`: architecture design as a Gymnasium environment, over any `SearchSpace`.
+
+The class docstring is the environment's manual; `livgym.envs.liv_env` binds it to the LIV
+space as `livgym/Design-v0` (scalar reward) and `livgym/DesignMO-v0` (vector reward).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from livgym.envs.memo import Memo
+from livgym.envs.space import MODES, Evaluation, SearchSpace
+from livgym.rewards.objectives import (
+    DEFAULT_OBJECTIVES,
+    HardConstraints,
+    ObjectiveSet,
+    Scalariser,
+    make_scalariser,
+)
+
+OBSERVATIONS: tuple[str, ...] = ("dict", "flat")
+#: the efficiency metrics every observation carries (as utilities), when the space reports them
+OBSERVED_METRICS: tuple[str, ...] = ("params", "cache_bytes", "flops")
+METRIC_CLIP = 10.0  # observed utilities are clipped to +-this (they extrapolate unclipped)
+#: constraint metrics the env can enforce by masking (the space's cheap metrics); others are
+#: enforced by the scalariser's penalty on the final design
+MASKABLE_CONSTRAINTS: tuple[str, ...] = ("params", "cache_bytes", "flops")
+
+
+class DesignEnv(gym.Env):
+    """Design a network one edit at a time; the final design's evaluation is the reward.
+
+    ## Description
+    An episode edits one design of a `SearchSpace` (for the LIV space: a `Genome`, a stack of
+    LIV operator slots with featurizer and feature sharing). In **build** mode it starts from a
+    minimal design and grows it; in **edit** mode it starts from a given or sampled design and
+    may apply at most `max_edits` edits. When the agent stops (or the budget or the space's
+    capacity runs out) the final design is evaluated through the space's evaluator and
+    evaluation store, and the scalarised objectives are the reward.
+
+    ## Action Space
+    `Discrete(space.n_actions)`. Action 0 is *stop*; the others are the space's edits. For the
+    LIV space they are, per position p and LIV class k (`ActionCodec`, `livgym.envs.actions`):
+
+    | block          | meaning                                                        | count              |
+    |----------------|----------------------------------------------------------------|--------------------|
+    | stop           | end the episode and evaluate the design                        | 1                  |
+    | insert         | insert an independent slot of class k before position p        | (max_depth+1) x K  |
+    | replace        | give slot p class k (its sharing is reset)                     | max_depth x K      |
+    | remove         | delete slot p                                                  | max_depth          |
+    | join           | slot p joins the featurizer / feature group of the nearest earlier slot it may share with | max_depth x 2 |
+    | leave          | slot p leaves its featurizer / feature group                   | max_depth x 2      |
+    | hyperparameter | step slot p's class gene (expansion, repeat, window, kernel, short_conv) one choice down / up | max_depth x 10 |
+
+    With the defaults (max_depth 12, 19 classes) that is 656 actions. `action_masks()` is True
+    exactly for the actions that lead to a valid design (and, with `constraints`, one within
+    the budgets); stop is always allowed. An unmasked agent that picks a masked action gets
+    `invalid_action_penalty` and the state does not change.
+
+    ## Observation Space
+    `Dict` (or, with `observation="flat"`, the same flattened into one float32 `Box`, one-hot
+    for the discrete parts):
+
+    | key       | space                          | meaning                                                  |
+    |-----------|--------------------------------|----------------------------------------------------------|
+    | slots     | MultiDiscrete(max_depth x 8)   | per slot: class id (0 = empty), distance to the slot whose featurizer it uses, distance to the slot whose features it reads (0 = its own), and the choice index (+1; 0 = unused) of expansion, repeat, window, kernel, short_conv |
+    | slot_mask | MultiBinary(max_depth)         | 1 for the slots the design has                           |
+    | metrics   | Box(-10, 10, (3,), float32)    | utilities of params, cache bytes and FLOPs per token (1 at the objective's ideal, 0 at its nadir, log scale) |
+    | budget    | Box(0, 1, (1,), float32)       | fraction of the edit budget left                         |
+
+    (`slots` and `slot_mask` are the LIV space's; another space supplies its own entries.)
+
+    ## Rewards
+    - Non-terminal steps: 0, plus potential-based shaping `gamma * phi(s') - phi(s)` when
+      `shaping > 0`, with `phi = shaping x mean utility of the objectives the cheap (analytic)
+      metrics cover` and `phi(terminal) = 0`, so the optimal policy is unchanged.
+    - The final step: the scalariser applied to the final design's objective utilities (default:
+      the mean of quality, params and cache-bytes utilities); `failure_penalty` when the
+      evaluation failed, diverged or timed out; the scalariser's `penalty` when a hard
+      constraint is violated.
+    - An invalid action: `invalid_action_penalty`.
+    - `vector_reward=True` (`livgym/DesignMO-v0`): the reward is the objective utility vector
+      (float32, MO-Gymnasium's convention; zeros before the final step, penalties on every
+      component), and `reward_space` describes it.
+
+    ## Starting State
+    Build mode: the space's minimal design (LIV: one gated-MLP slot, `91111`). Edit mode: the
+    design given by `start` / `options["start"]`, else one drawn with the env's seeded RNG (LIV:
+    a reference genome of depth `start_depth`).
+
+    ## Episode End
+    1. Termination: the agent takes *stop*.
+    2. Termination: `max_edits` valid edits have been made.
+    3. Termination (build mode): the design has reached the space's capacity (LIV: `max_depth` slots).
+    4. Truncation: `max_steps` steps (valid or not) have been taken; the design is not evaluated.
+    The final design is evaluated on termination; `info` then carries `genome`, `genome_hash`,
+    `status`, `cache_hit`, `objectives` (raw values), `utilities`, `metrics` and `error`.
+
+    ## Arguments
+    `space` (a `SearchSpace`), `mode` ("build" / "edit"), `start`, `max_edits` (16),
+    `max_steps` (4 x max_edits), `objectives` (names, default quality / params / cache_bytes),
+    `objective_overrides` ({name: {ideal, nadir, ...}}), `scalariser` (name or instance,
+    default "weighted_sum") and `scalariser_kwargs`, `constraints` (`HardConstraints` fields, e.g.
+    `{"max_cache_bytes": 1e6}`), `mask_constraints` (True), `invalid_action_penalty` (-0.1),
+    `failure_penalty` (-1.0), `shaping` (0.0), `gamma` (0.99), `observation` ("dict" / "flat"),
+    `vector_reward` (False). `reset(options={"mode": ..., "start": ...})` overrides the mode and
+    start for one episode.
+
+    >>> import gymnasium as gym, livgym
+    >>> env = gym.make("livgym/Design-v0", max_depth=8)
+    >>> obs, info = env.reset(seed=0)
+    >>> obs, reward, terminated, truncated, info = env.step(0)  # stop: evaluate the start design
+    >>> terminated, info["genome"]
+    (True, '91111@w64h4')
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, space: SearchSpace, *, mode: str = "build", start: Any = None, max_edits: int = 16,
+                 max_steps: int | None = None, objectives: Sequence[str] = ("quality", "params", "cache_bytes"),
+                 objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                 scalariser: str | Scalariser = "weighted_sum", scalariser_kwargs: Mapping[str, Any] | None = None,
+                 constraints: HardConstraints | Mapping[str, float] | None = None, mask_constraints: bool = True,
+                 invalid_action_penalty: float = -0.1, failure_penalty: float = -1.0, shaping: float = 0.0,
+                 gamma: float = 0.99, observation: str = "dict", vector_reward: bool = False,
+                 render_mode: str | None = None) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode={mode!r} is not one of {MODES}")
+        if observation not in OBSERVATIONS:
+            raise ValueError(f"observation={observation!r} is not one of {OBSERVATIONS}")
+        if not isinstance(max_edits, (int, np.integer)) or max_edits < 1:
+            raise ValueError(f"max_edits={max_edits!r} must be a positive integer")
+        if not 0.0 <= gamma <= 1.0:
+            raise ValueError(f"gamma={gamma} must be in [0, 1]")
+        self.space = space
+        self.mode, self.start, self.render_mode = mode, start, render_mode
+        self.max_edits = int(max_edits)
+        self.max_steps = 4 * self.max_edits if max_steps is None else int(max_steps)
+        if self.max_steps < self.max_edits:
+            raise ValueError(f"max_steps={self.max_steps} must be at least max_edits={self.max_edits}")
+        self.objectives = ObjectiveSet.from_names(tuple(objectives), **dict(objective_overrides or {}))
+        self.constraints = _constraints(constraints)
+        self.scalariser = self._make_scalariser(scalariser, scalariser_kwargs)
+        self.mask_constraints = bool(mask_constraints)
+        self.invalid_action_penalty, self.failure_penalty = float(invalid_action_penalty), float(failure_penalty)
+        self.shaping, self.gamma = float(shaping), float(gamma)
+        self.vector_reward = bool(vector_reward)
+        self._masked_bounds = [b for b in (self.constraints.bounds() if self.constraints else ())
+                               if b[1] in MASKABLE_CONSTRAINTS] if self.mask_constraints else []
+        self._observed = [DEFAULT_OBJECTIVES[m] for m in OBSERVED_METRICS]
+
+        self.action_space = spaces.Discrete(space.n_actions)
+        entries = dict(space.design_space().spaces)
+        entries["metrics"] = spaces.Box(-METRIC_CLIP, METRIC_CLIP, (len(OBSERVED_METRICS),), np.float32)
+        entries["budget"] = spaces.Box(0.0, 1.0, (1,), np.float32)
+        self._dict_space = spaces.Dict(entries)
+        self.observation = observation
+        if observation == "flat":
+            flat = spaces.flatten_space(self._dict_space)
+            self.observation_space = spaces.Box(flat.low.astype(np.float32), flat.high.astype(np.float32),
+                                                dtype=np.float32)
+        else:
+            self.observation_space = self._dict_space
+        if self.vector_reward:
+            low = min(self.invalid_action_penalty, self.failure_penalty, getattr(self.scalariser, "penalty", -1.0),
+                      -METRIC_CLIP)
+            self.reward_space = spaces.Box(low, METRIC_CLIP, (len(self.objectives),), np.float32)
+
+        self._constrained_masks: Memo[Any, np.ndarray] = Memo()
+        self._design: Any = None
+        self._edits = self._steps = self._invalid = 0
+        self._episode_mode = mode
+        self._last_info: dict[str, Any] = {}
+
+    # -- construction helpers -----------------------------------------------------------------
+
+    def _make_scalariser(self, scalariser: str | Scalariser, kwargs: Mapping[str, Any] | None) -> Scalariser:
+        if isinstance(scalariser, Scalariser):
+            if kwargs:
+                raise ValueError("scalariser_kwargs apply only when scalariser is given by name")
+            made = scalariser
+        else:
+            kwargs = dict(kwargs or {})
+            if scalariser in ("weighted_sum", "chebyshev") and "weights" not in kwargs:
+                kwargs["weights"] = [1.0 / len(self.objectives)] * len(self.objectives)
+            made = make_scalariser(scalariser, **kwargs)
+        weights = getattr(made, "weights", None)
+        if weights is not None and len(weights) != len(self.objectives):
+            raise ValueError(f"scalariser weights {list(weights)} has {len(weights)} entries; the objectives "
+                             f"{list(self.objectives.names)} need {len(self.objectives)}")
+        if self.constraints is not None and made.constraints is None:
+            made = replace(made, constraints=self.constraints)
+        return made
+
+    # -- the Gymnasium API ----------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = sorted(set(options) - {"mode", "start", "genome"})
+        if unknown:
+            raise ValueError(f"reset options: unknown key(s) {unknown}; known: ['genome', 'mode', 'start']")
+        self._episode_mode = options.get("mode", self.mode)
+        start = options.get("start", options.get("genome", self.start))
+        self._design = self.space.initial(self._episode_mode, self.np_random, start)
+        self._edits = self._steps = self._invalid = 0
+        self._last_info = self._info()
+        return self._observe(), dict(self._last_info)
+
+    def step(self, action):
+        if self._design is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if not self.action_space.contains(action):
+            raise ValueError(f"action {action!r} is not in the action space {self.action_space}")
+        action = int(action)
+        self._steps += 1
+        before = self._design
+        terminated = action == 0
+        valid = True
+        if not terminated:
+            after = self._apply(action)
+            if after is None:
+                valid = False
+                self._invalid += 1
+            else:
+                self._design = after
+                self._edits += 1
+                terminated = self._edits >= self.max_edits or (
+                    self._episode_mode == "build" and self.space.at_capacity(after))
+        truncated = not terminated and self._steps >= self.max_steps
+        info = self._info(action=action, valid=valid)
+        shaping = self._shaping(before, None if terminated else self._design) if valid else 0.0
+        if terminated:
+            evaluation = self.space.evaluate(self._design)
+            reward = self._final_reward(evaluation, info)
+        elif valid:
+            reward = self._zero_reward() + shaping
+        else:
+            reward = self._penalty(self.invalid_action_penalty)
+        if terminated and not self.vector_reward:
+            reward += shaping
+        self._last_info = info
+        return self._observe(), reward, terminated, truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """True for each action that is allowed now (sb3-contrib's MaskablePPO reads this)."""
+        if self._design is None:
+            raise gym.error.ResetNeeded("call reset() before action_masks()")
+        return self._mask(self._design)
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        info = self._last_info
+        lines = [f"{self.space.describe(self._design)}  (edits {self._edits}/{self.max_edits}, step {self._steps})"]
+        if "objectives" in info:
+            lines.append("  " + ", ".join(f"{k}={v:.4g}" for k, v in info["objectives"].items())
+                         + f"  status={info['status']}")
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        self.space.close()
+
+    # -- the pieces -------------------------------------------------------------------------------
+
+    @property
+    def design(self) -> Any:
+        """The design being edited."""
+        return self._design
+
+    def _apply(self, action: int) -> Any:
+        if self._masked_bounds and not self._mask(self._design)[action]:
+            return None
+        return self.space.apply(self._design, action)
+
+    def _mask(self, design: Any) -> np.ndarray:
+        if not self._masked_bounds:
+            return self.space.mask(design)
+        return self._constrained_masks.get(design, lambda: self.space.constrained_mask(design, self._within_budget))
+
+    def _within_budget(self, current: Mapping[str, float], candidate: Mapping[str, float]) -> bool:
+        """A candidate meets every masked bound, or (when the current design already breaks one)
+        is no worse on the bound it breaks: an infeasible start can still be repaired."""
+        for name, metric, bound in self._masked_bounds:
+            upper = name.startswith("max_")
+            value = candidate[metric]
+            if value <= bound if upper else value >= bound:
+                continue
+            now = current[metric]
+            current_ok = now <= bound if upper else now >= bound
+            if current_ok or (value > now if upper else value < now):
+                return False
+        return True
+
+    def _observe(self) -> Any:
+        obs = dict(self.space.observe(self._design))
+        metrics = self.space.cheap_metrics(self._design)
+        obs["metrics"] = np.array([np.clip(o.utility(metrics[o.key]), -METRIC_CLIP, METRIC_CLIP)
+                                   if o.key in metrics else 0.0 for o in self._observed], dtype=np.float32)
+        obs["budget"] = np.array([1.0 - self._edits / self.max_edits], dtype=np.float32)
+        if self.observation == "flat":
+            return spaces.flatten(self._dict_space, obs).astype(np.float32)
+        return {k: v.copy() for k, v in obs.items()}
+
+    def _potential(self, design: Any) -> float:
+        if self.shaping == 0.0 or design is None:
+            return 0.0
+        metrics = self.space.cheap_metrics(design)
+        covered = [o.utility(o.raw(metrics)) for o in self.objectives.objectives if o.key in metrics]
+        return self.shaping * float(np.mean(covered)) if covered else 0.0
+
+    def _shaping(self, before: Any, after: Any) -> float:
+        """gamma * phi(s') - phi(s), with phi(terminal) = 0 (`after` None)."""
+        if self.shaping == 0.0:
+            return 0.0
+        return self.gamma * self._potential(after) - self._potential(before)
+
+    def _zero_reward(self) -> Any:
+        return np.zeros(len(self.objectives), dtype=np.float32) if self.vector_reward else 0.0
+
+    def _penalty(self, value: float) -> Any:
+        return np.full(len(self.objectives), value, dtype=np.float32) if self.vector_reward else float(value)
+
+    def _final_reward(self, evaluation: Evaluation, info: dict[str, Any]) -> Any:
+        info.update(status=evaluation.status, cache_hit=evaluation.cached, error=evaluation.error,
+                    metrics=dict(evaluation.metrics), **evaluation.extra)
+        if not evaluation.ok:
+            return self._penalty(self.failure_penalty)
+        utilities = self.objectives.vector(evaluation.metrics)
+        info["objectives"] = dict(zip(self.objectives.names, self.objectives.raw(evaluation.metrics).tolist()))
+        info["utilities"] = utilities.astype(np.float32)
+        if self.constraints is not None:
+            info["violations"] = self.constraints.violations(evaluation.metrics)
+        if self.vector_reward:
+            if not np.all(np.isfinite(utilities)):
+                return self._penalty(self.failure_penalty)
+            if info.get("violations"):
+                return self._penalty(getattr(self.scalariser, "penalty", self.failure_penalty))
+            return np.clip(utilities, self.reward_space.low, self.reward_space.high).astype(np.float32)
+        reward = self.scalariser(utilities, evaluation.metrics)
+        return float(reward) if math.isfinite(reward) else self.failure_penalty
+
+    def _info(self, action: int | None = None, valid: bool = True) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "genome": self.space.describe(self._design),
+            "genome_hash": self.space.key(self._design),
+            "edits": self._edits,
+            "invalid_actions": self._invalid,
+            "mode": self._episode_mode,
+        }
+        if action is not None:
+            info["action"] = self.space.describe_action(action)
+            info["valid_action"] = valid
+        return info
+
+    def __repr__(self) -> str:
+        return f"DesignEnv({self.space!r}, mode={self.mode!r}, max_edits={self.max_edits})"
+
+
+def _constraints(constraints: HardConstraints | Mapping[str, float] | None) -> HardConstraints | None:
+    if constraints is None or isinstance(constraints, HardConstraints):
+        return constraints
+    return HardConstraints.from_dict(constraints)

@@ -1,0 +1,297 @@
+"""The LIV search space as the design env sees it: genomes, flat edit actions, an evaluator.
+
+Designs are `Genome`s at one width and head count (default 64 / 4, the proxy scale the quality
+evaluators train at), edited through `ActionCodec`'s flat action table. Rewards come from one
+fidelity (`livgym.rewards`) answered through an `EvaluationStore`, so a genome is evaluated once
+per store whatever episode, env copy or process reaches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from gymnasium import spaces
+
+from livgym.envs.actions import HYPERPARAMETER_GENES, ActionCodec
+from livgym.envs.memo import Memo
+from livgym.envs.space import MODES, Evaluation, SearchSpace
+from livgym.models.cost import efficiency
+from livgym.models.edits import apply_edit
+from livgym.models.genome import Genome, Slot
+from livgym.models.reference import REFERENCE_GENOMES, reference_genome
+from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.rewards.base import Evaluator, make_evaluator
+from livgym.rewards.evaluators.efficiency import analytic_metrics
+from livgym.rewards.store import EvaluationStore
+
+#: per-slot observation features, in order (see `LIVSearchSpace.design_space`)
+SLOT_FEATURES: tuple[str, ...] = ("liv_class", "featurizer_source", "feature_source", *HYPERPARAMETER_GENES)
+DEFAULT_BUILD_START = "91111"  # one gated-MLP (SwiGLU) block: a working model with no token mixing
+
+
+@dataclass(frozen=True)
+class _Totals:
+    """The additive part of a genome's analytic cost (exact integers)."""
+
+    params: int
+    cache_bytes: int
+    forward_flops: int
+
+    def __add__(self, other: _Totals) -> _Totals:
+        return _Totals(self.params + other.params, self.cache_bytes + other.cache_bytes,
+                       self.forward_flops + other.forward_flops)
+
+    def __sub__(self, other: _Totals) -> _Totals:
+        return _Totals(self.params - other.params, self.cache_bytes - other.cache_bytes,
+                       self.forward_flops - other.forward_flops)
+
+
+class LIVSearchSpace(SearchSpace[Genome]):
+    """LIV genomes up to `max_depth` slots, edited by `ActionCodec`, scored by one fidelity.
+
+    Arguments:
+        max_depth: most slots a genome may have (the action table grows linearly with it).
+        width, heads: the model width and heads every design lives at (start genomes are moved
+            to them); the analytic metrics are computed at this width.
+        classes: LIV class ids that insert / replace actions offer (default: all 19).
+        fidelity, fidelity_overrides: the evaluator (`livgym.rewards` fidelity name) and config
+            overrides, as for `livgym evaluate --set`.
+        store: path of the SQLite evaluation store; None keeps results in this process only.
+        eval_seed: the seed of every evaluation (the same design always gets the same result).
+        context_length, vocab_size: where the analytic params / cache / FLOPs are measured;
+            match the evaluator's so masks and rewards agree (defaults do).
+        build_start: the genome a build episode starts from (default one gated-MLP block).
+        references, start_depth: the reference genomes an edit episode without a given start
+            draws from, and their depth (default min(8, max_depth)).
+    """
+
+    name = "liv"
+
+    def __init__(self, max_depth: int = 12, width: int = 64, heads: int = 4,
+                 classes: Sequence[int] | None = None, fidelity: str = "zero-cost",
+                 fidelity_overrides: Mapping[str, Any] | None = None, store: str | Path | None = None,
+                 eval_seed: int = 0, context_length: int = 4096, vocab_size: int = 256,
+                 build_start: str | Genome = DEFAULT_BUILD_START, references: Sequence[str] | None = None,
+                 start_depth: int | None = None) -> None:
+        if not isinstance(max_depth, (int, np.integer)) or max_depth < 1:
+            raise ValueError(f"max_depth={max_depth!r} must be a positive integer")
+        classes = tuple(int(c) for c in (CLASS_IDS if classes is None else classes))
+        unknown = [c for c in classes if c not in CLASSES_BY_ID]
+        if unknown or not classes:
+            raise ValueError(f"classes={list(classes)}: unknown LIV class id(s) {unknown}; known: "
+                             f"{CLASS_IDS[0]}..{CLASS_IDS[-1]}" if unknown else "classes must not be empty")
+        self.references = tuple(REFERENCE_GENOMES if references is None else references)
+        for name in self.references:
+            if name not in REFERENCE_GENOMES:
+                raise ValueError(f"references: unknown reference genome {name!r}; known: {', '.join(REFERENCE_GENOMES)}")
+        start_depth = min(8, int(max_depth)) if start_depth is None else start_depth
+        if not 1 <= start_depth <= max_depth:
+            raise ValueError(f"start_depth={start_depth} must be in 1..max_depth={max_depth}")
+        self.max_depth, self.width, self.heads = int(max_depth), int(width), int(heads)
+        self.start_depth = int(start_depth)
+        self.codec = ActionCodec(self.max_depth, classes)
+        self.n_actions = self.codec.n
+        self.context_length, self.vocab_size = int(context_length), int(vocab_size)
+        self.fidelity = fidelity
+        self.evaluator: Evaluator = make_evaluator(fidelity, **dict(fidelity_overrides or {}))
+        self.eval_seed = int(eval_seed)
+        self.store_path = None if store is None else str(store)
+        self.build_start = self._fit(self.parse(build_start), "build_start")
+        self._store: EvaluationStore | None = None
+        self._reset_memos()
+
+    def _reset_memos(self) -> None:
+        self._masks: Memo[Genome, np.ndarray] = Memo()
+        self._observations: Memo[Genome, dict[str, np.ndarray]] = Memo()
+        self._metrics: Memo[Genome, dict[str, float]] = Memo()
+        self._hashes: Memo[Genome, str] = Memo()
+        self._results: Memo[str, Evaluation] = Memo(1 << 16)
+        self._contributions: Memo[tuple[int, ClassGenome], _Totals] = Memo()
+
+    # -- episodes ------------------------------------------------------------------------
+
+    def initial(self, mode: str, rng: np.random.Generator, start: Any = None) -> Genome:
+        if mode not in MODES:
+            raise ValueError(f"mode={mode!r} is not one of {MODES}")
+        if start is not None:
+            return self._fit(self.parse(start), "start genome")
+        if mode == "build":
+            return self.build_start
+        name = self.references[int(rng.integers(len(self.references)))]
+        return reference_genome(name, depth=self.start_depth, width=self.width, heads=self.heads)
+
+    def _fit(self, genome: Genome, what: str) -> Genome:
+        """`genome` at this space's width and heads, checked against `max_depth`."""
+        if genome.depth > self.max_depth:
+            raise ValueError(f"{what} {genome.to_string()!r} has depth {genome.depth} > max_depth={self.max_depth}")
+        try:
+            return genome.with_width(self.width, self.heads)
+        except ValueError as err:
+            raise ValueError(f"{what} {genome.to_string()!r} at width={self.width}, heads={self.heads}: {err}") from None
+
+    def apply(self, genome: Genome, action: int) -> Genome | None:
+        known = self._masks.peek(genome)
+        if known is not None and not known[action]:
+            return None
+        edit = self.codec.decode(action, genome)
+        if edit is None:
+            raise ValueError("action 0 (stop) is the environment's, not an edit")
+        try:
+            return apply_edit(genome, edit, self.max_depth)
+        except ValueError:
+            return None
+
+    def mask(self, genome: Genome) -> np.ndarray:
+        return self._masks.get(genome, lambda: self.codec.mask(genome))
+
+    def at_capacity(self, genome: Genome) -> bool:
+        return genome.depth >= self.max_depth
+
+    # -- observations ----------------------------------------------------------------------
+
+    def design_space(self) -> spaces.Dict:
+        per_slot = [max(CLASS_IDS) + 1, self.max_depth, self.max_depth,
+                    *(len(HYPERPARAMETER_CHOICES[g]) + 1 for g in HYPERPARAMETER_GENES)]
+        return spaces.Dict({
+            "slots": spaces.MultiDiscrete(np.tile(per_slot, self.max_depth).astype(np.int64)),
+            "slot_mask": spaces.MultiBinary(self.max_depth),
+        })
+
+    def observe(self, genome: Genome) -> dict[str, np.ndarray]:
+        return self._observations.get(genome, lambda: self._observe(genome))
+
+    def _observe(self, genome: Genome) -> dict[str, np.ndarray]:
+        features = np.zeros((self.max_depth, len(SLOT_FEATURES)), dtype=np.int64)
+        for p, slot in enumerate(genome.slots):
+            cg = genome.slot_genome(p)
+            used = cg.used_genes()
+            features[p, :3] = (slot.liv_class, p - genome.featurizer_source(p), p - genome.feature_source(p))
+            for j, gene in enumerate(HYPERPARAMETER_GENES):
+                if gene in used:
+                    features[p, 3 + j] = HYPERPARAMETER_CHOICES[gene].index(int(getattr(cg, gene))) + 1
+        slot_mask = np.zeros(self.max_depth, dtype=np.int8)
+        slot_mask[: genome.depth] = 1
+        return {"slots": features.reshape(-1), "slot_mask": slot_mask}
+
+    # -- identity ----------------------------------------------------------------------------
+
+    def key(self, genome: Genome) -> str:
+        return self._hashes.get(genome, genome.canonical_hash)
+
+    def describe(self, genome: Genome) -> str:
+        return genome.to_string()
+
+    def parse(self, value: Any) -> Genome:
+        if isinstance(value, Genome):
+            return value
+        if isinstance(value, str):
+            return Genome.from_string(value)
+        raise ValueError(f"a genome must be a Genome or its string form, got {type(value).__name__}: {value!r}")
+
+    def describe_action(self, action: int) -> str:
+        return self.codec.describe(action)
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    def cheap_metrics(self, genome: Genome) -> dict[str, float]:
+        return self._metrics.get(genome, lambda: analytic_metrics(genome, self.context_length, self.vocab_size))
+
+    def evaluate(self, genome: Genome) -> Evaluation:
+        key = self.key(genome)
+        known = self._results.peek(key)
+        if known is not None:
+            return Evaluation(known.metrics, known.status, True, known.error, known.extra)
+        result, cached = self.store.evaluate_cached(self.evaluator, genome, self.eval_seed)
+        evaluation = Evaluation(result.metrics, result.status, cached, result.error,
+                                {"fidelity": result.fidelity, "wall_time": result.wall_time})
+        return self._results.get(key, lambda: evaluation)
+
+    @property
+    def store(self) -> EvaluationStore:
+        """The evaluation store, opened on first use (so the space pickles and forks cleanly)."""
+        if self._store is None:
+            self._store = EvaluationStore(self.store_path or ":memory:")
+        return self._store
+
+    def constrained_mask(self, genome: Genome, allowed: Callable[[Mapping[str, float], Mapping[str, float]], bool]
+                         ) -> np.ndarray:
+        """Exact, without building most candidates: inserting an independent slot, and
+        replacing or removing a slot that shares nothing, change the additive costs by that
+        slot's own contribution; every other valid edit is applied and costed."""
+        mask = self.mask(genome).copy()
+        current = self.cheap_metrics(genome)
+        totals = self._totals(genome)
+        alone = self._isolated(genome)
+        k = len(self.codec.classes)
+        for action in np.flatnonzero(mask[1:]) + 1:
+            block, i = self.codec.block_of(int(action))
+            if block == "insert":
+                candidate = self._as_metrics(totals + self._contribution(genome, self.codec.classes[i % k]))
+            elif block == "replace" and alone[i // k]:
+                p = i // k
+                candidate = self._as_metrics(totals - self._contribution(genome, genome.slots[p].liv_class)
+                                             + self._contribution(genome, self.codec.classes[i % k]))
+            elif block == "remove" and alone[i]:
+                candidate = self._as_metrics(totals - self._contribution(genome, genome.slots[i].liv_class))
+            else:
+                result = self.apply(genome, int(action))
+                candidate = self.cheap_metrics(result) if result is not None else None
+            mask[action] = candidate is not None and allowed(current, candidate)
+        return mask
+
+    def _totals(self, genome: Genome) -> _Totals:
+        e = efficiency(genome, context_length=self.context_length, vocab_size=self.vocab_size)
+        return _Totals(e.params, e.cache_bytes, e.forward_flops)
+
+    def _contribution(self, genome: Genome, class_id: int) -> _Totals:
+        """What one independent slot of `class_id` (with this genome's class genome) adds."""
+        cg = genome.class_genome(class_id)
+
+        def compute() -> _Totals:
+            one = Genome((Slot(class_id),), self.width, self.heads, genome.class_overrides)
+            two = Genome((Slot(class_id), Slot(class_id)), self.width, self.heads, genome.class_overrides)
+            return self._totals(two) - self._totals(one)
+
+        return self._contributions.get((class_id, cg), compute)
+
+    def _as_metrics(self, totals: _Totals) -> dict[str, float]:
+        # The same expressions as `analytic_metrics`, so predictions equal measured metrics exactly.
+        return {"params": float(totals.params), "cache_bytes": float(totals.cache_bytes),
+                "flops": totals.forward_flops / self.context_length}
+
+    @staticmethod
+    def _isolated(genome: Genome) -> list[bool]:
+        """Per slot: it owns its featurizer and features and no other slot uses them."""
+        count: dict[tuple[str, int], int] = {}
+        for s in genome.slots:
+            if s.shares_featurizer:
+                count[("featurizer", s.featurizer_group)] = count.get(("featurizer", s.featurizer_group), 0) + 1
+            if s.shares_features:
+                count[("feature", s.feature_group)] = count.get(("feature", s.feature_group), 0) + 1
+        return [(not s.shares_featurizer or count[("featurizer", s.featurizer_group)] == 1)
+                and (not s.shares_features or count[("feature", s.feature_group)] == 1)
+                for s in genome.slots]
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Connections and memos stay behind: a copy (SubprocVecEnv, pickle) opens its own.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._store = None
+        self._reset_memos()
+
+    def __repr__(self) -> str:
+        return (f"LIVSearchSpace(max_depth={self.max_depth}, width={self.width}, heads={self.heads}, "
+                f"classes={len(self.codec.classes)}, fidelity={self.fidelity!r}, store={self.store_path!r})")

@@ -1,0 +1,117 @@
+"""The search-space protocol the design environment is written against.
+
+`DesignEnv` knows nothing about LIV genomes: it asks a `SearchSpace` for a starting design,
+which actions are valid, what an action does, how a design looks to the policy and what it
+scores. The LIV space (`livgym.envs.liv_space`) is the flagship implementation;
+`livgym.envs.table_space` shows a user's own discrete space answered from a table.
+
+Conventions every space follows:
+- Designs are immutable and hashable; `apply` returns a new design or None (invalid action).
+- Action 0 is *stop*; it belongs to the environment and `apply` is never called with it.
+  `mask(design)[0]` must be True, and `mask(design)[a]` is True exactly where
+  `apply(design, a)` is not None.
+- `evaluate` never raises for a failing design: it returns a non-"ok" `Evaluation`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Generic, Hashable, Mapping, TypeVar
+
+import numpy as np
+from gymnasium import spaces
+
+Design = TypeVar("Design", bound=Hashable)
+MODES: tuple[str, ...] = ("build", "edit")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What a space's evaluator says about one design (the env turns it into a reward)."""
+
+    metrics: Mapping[str, float]
+    status: str = "ok"  # "ok", or why not: "diverged", "failed", "timeout"
+    cached: bool = False  # answered from the evaluation store (or the space's own memory)
+    error: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)  # anything the space wants in `info`
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class SearchSpace(ABC, Generic[Design]):
+    """A discrete design space with edit actions, as the design environment sees it."""
+
+    #: size of the flat `Discrete` action space, stop (index 0) included
+    n_actions: int
+    #: a short name, shown in `info` and reprs
+    name: str = "space"
+
+    @abstractmethod
+    def initial(self, mode: str, rng: np.random.Generator, start: Any = None) -> Design:
+        """The design an episode starts from: for `mode="build"` a minimal design, for
+        `mode="edit"` `start` (parsed by `parse` if it is text) or one drawn with `rng`."""
+
+    @abstractmethod
+    def apply(self, design: Design, action: int) -> Design | None:
+        """The design after edit action `action` (1..n_actions-1), or None if it is invalid."""
+
+    @abstractmethod
+    def mask(self, design: Design) -> np.ndarray:
+        """Boolean array of `n_actions`: True where the action is valid (stop always)."""
+
+    def at_capacity(self, design: Design) -> bool:
+        """Whether a build episode is complete (e.g. max depth reached); False by default."""
+        return False
+
+    @abstractmethod
+    def design_space(self) -> spaces.Dict:
+        """The observation entries that describe a design (the env adds its own)."""
+
+    @abstractmethod
+    def observe(self, design: Design) -> dict[str, np.ndarray]:
+        """The design's observation entries, matching `design_space()`."""
+
+    @abstractmethod
+    def key(self, design: Design) -> str:
+        """A stable identifier, equal for designs that are the same architecture."""
+
+    @abstractmethod
+    def describe(self, design: Design) -> str:
+        """A lossless human-readable form of the design (parsed back by `parse`)."""
+
+    def parse(self, value: Any) -> Design:
+        """A design from its `describe` text (or a design, returned unchanged)."""
+        return value
+
+    def describe_action(self, action: int) -> str:
+        """A human-readable name of an action, independent of any design."""
+        return "stop" if action == 0 else f"action {action}"
+
+    @abstractmethod
+    def cheap_metrics(self, design: Design) -> dict[str, float]:
+        """Metrics that cost next to nothing (analytic costs), for observations, shaping and
+        budget masks; may be empty."""
+
+    @abstractmethod
+    def evaluate(self, design: Design) -> Evaluation:
+        """The design's metrics from the space's evaluator (through its store, if any)."""
+
+    def constrained_mask(self, design: Design, allowed: Any) -> np.ndarray:
+        """`mask(design)` narrowed to actions whose resulting design satisfies `allowed`, a
+        predicate (current cheap metrics, candidate cheap metrics) -> bool.
+
+        The generic version applies every valid action; spaces with cheaper ways to predict a
+        candidate's metrics override it.
+        """
+        mask = self.mask(design).copy()
+        current = self.cheap_metrics(design)
+        for action in np.flatnonzero(mask[1:]) + 1:
+            candidate = self.apply(design, int(action))
+            mask[action] = candidate is not None and allowed(current, self.cheap_metrics(candidate))
+        return mask
+
+    def close(self) -> None:
+        """Release files or connections the space holds."""
