@@ -86,6 +86,8 @@ def main() -> None:
     parser.add_argument("--store", default="../runs/benchmarks/proxy_fidelity.sqlite")
     parser.add_argument("--fidelities", nargs="+", default=list(FIDELITIES))
     parser.add_argument("--report-only", action="store_true", help="report what the store holds, evaluate nothing")
+    parser.add_argument("--reverse", action="store_true",
+                        help="evaluate the genomes last-first, so a second process on the same store shares the work")
     args = parser.parse_args()
     genomes = genome_set(args.genomes)
     if args.report_only:
@@ -93,7 +95,8 @@ def main() -> None:
         return
     print(f"machine: {machine()}; {args.workers} worker process(es), one torch thread each")
     # Genome by genome, so that a partial run already gives complete pairs to correlate.
-    jobs = [(args.store, f, g.to_string()) for g in genomes for f in args.fidelities]
+    order = genomes[::-1] if args.reverse else genomes
+    jobs = [(args.store, f, g.to_string()) for g in order for f in args.fidelities]
     start = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(args.workers) as pool:

@@ -21,13 +21,18 @@ agents can only reach valid genomes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
+# The mask reuses the rules' own helpers, so it cannot drift from `valid_edits`.
 from livgym.models.edits import (
     SHARING_KINDS,
     Edit,
+    _buildable_classes,
+    _gene_changes,
+    _mixed_classes,
+    _Sharing,
     Insert,
     Remove,
     Replace,
@@ -37,8 +42,8 @@ from livgym.models.edits import (
     valid_edits,
 )
 from livgym.models.genes import DEFAULT_MAX_DEPTH
-from livgym.models.genome import Genome
-from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES
+from livgym.models.genome import HARD_MAX_DEPTH, Genome
+from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
 
 HYPERPARAMETER_GENES: tuple[str, ...] = tuple(HYPERPARAMETER_CHOICES)
 STEPS: tuple[int, ...] = (-1, +1)
@@ -126,7 +131,85 @@ class ActionCodec:
         return SetHyperparameter(p, gene, value)
 
     def mask(self, genome: Genome) -> np.ndarray:
-        """Boolean mask over all actions: True where the decoded edit is valid (stop always)."""
+        """Boolean mask over all actions: True where the decoded edit is valid (stop always).
+
+        Decided from the rules `valid_edits` applies (`livgym.models.edits`), block by block,
+        without listing edits: tens of microseconds instead of a millisecond at depth 24.
+        `mask_by_enumeration` is the reference the tests hold it to.
+        """
+        d, k, depth = self.max_depth, len(self.classes), genome.depth
+        mask = np.zeros(self.n, dtype=bool)
+        mask[0] = True
+        buildable = set(_buildable_classes(genome.class_overrides, genome.width, genome.heads))
+        offered = np.array([c in buildable for c in self.classes])
+        if depth < min(d, HARD_MAX_DEPTH):
+            start = self.blocks["insert"][0]
+            mask[start:start + (d + 1) * k].reshape(d + 1, k)[: depth + 1] = offered
+        start = self.blocks["replace"][0]
+        replace = mask[start:start + d * k].reshape(d, k)
+        replace[:depth] = offered
+        for p, slot in enumerate(genome.slots):
+            if slot.liv_class in self._class_index:
+                replace[p, self._class_index[slot.liv_class]] = False
+        if depth > 1:
+            start = self.blocks["remove"][0]
+            mask[start:start + depth] = True
+        fz, ft = _Sharing.of(genome.slots, "featurizer"), _Sharing.of(genome.slots, "feature")
+        self._mask_sharing(genome, fz, ft, mask)
+        self._mask_hyperparameters(genome, fz, ft, mask)
+        return mask
+
+    @cached_property
+    def _class_index(self) -> dict[int, int]:
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def _mask_sharing(self, genome: Genome, fz: _Sharing, ft: _Sharing, mask: np.ndarray) -> None:
+        """join / leave: the nearest partner's ShareWith and Unshare rules of `valid_edits`."""
+        consumer = [g is not None and ft.members[g][0] != i for i, g in enumerate(ft.group_of)]
+        genomes = [genome.slot_genome(i) for i in range(genome.depth)]
+        join, leave = self.blocks["join"][0], self.blocks["leave"][0]
+        for p in range(genome.depth):
+            for kind_index, sharing in enumerate((fz, ft)):
+                g = sharing.group_of[p]
+                if g is not None and len(sharing.members[g]) > 1:
+                    mask[leave + 2 * p + kind_index] = True
+                o = _nearest(genomes, p, kind_index == 0)
+                if o == p or sharing.same_group(p, o):
+                    continue
+                if sharing.group_of[o] is None and not sharing.free_group_after_leaving(p):
+                    continue
+                if kind_index == 0:
+                    ok = not consumer[p] and not consumer[o]
+                else:  # p comes after o's producer, so p becomes a consumer: no shared featurizer
+                    ok = fz.group_of[p] is None
+                mask[join + 2 * p + kind_index] = ok
+
+    def _mask_hyperparameters(self, genome: Genome, fz: _Sharing, ft: _Sharing, mask: np.ndarray) -> None:
+        """hyperparameter steps: `valid_edits`' gene changes of each slot's class."""
+        classes = [s.liv_class for s in genome.slots]
+        fz_mixed, ft_mixed = _mixed_classes(classes, fz), _mixed_classes(classes, ft)
+        start = self.blocks["hyperparameter"][0]
+        per_slot = len(HYPERPARAMETER_GENES) * len(STEPS)
+        rows: dict[int, np.ndarray] = {}
+        for class_id in set(classes):
+            row = np.zeros(per_slot, dtype=bool)
+            if class_id not in fz_mixed:
+                cg = genome.class_genome(class_id)
+                changes = set(_gene_changes(cg, genome.width, genome.heads))
+                for j, gene in enumerate(HYPERPARAMETER_GENES):
+                    if class_id in ft_mixed and gene != "short_conv":
+                        continue
+                    table = HYPERPARAMETER_CHOICES[gene]
+                    i = table.index(int(getattr(cg, gene)))
+                    for s, step in enumerate(STEPS):
+                        if 0 <= i + step < len(table) and (gene, table[i + step]) in changes:
+                            row[j * len(STEPS) + s] = True
+            rows[class_id] = row
+        for p, class_id in enumerate(classes):
+            mask[start + p * per_slot:start + (p + 1) * per_slot] = rows[class_id]
+
+    def mask_by_enumeration(self, genome: Genome) -> np.ndarray:
+        """The mask built by mapping every edit of `valid_edits` to its action (the reference)."""
         mask = np.zeros(self.n, dtype=bool)
         mask[0] = True
         index_of = self._index_of_edit(genome)
@@ -171,6 +254,23 @@ class ActionCodec:
             return None
 
         return index_of
+
+
+@lru_cache(maxsize=4096)
+def _feature_key(genome: ClassGenome) -> ClassGenome | None:
+    """What two slots must agree on to share features (None: memoryless, never shares)."""
+    return genome.feature_signature() if genome.shareable_features else None
+
+
+def _nearest(genomes: list[ClassGenome], position: int, featurizer: bool) -> int:
+    """`_nearest_partner` on a list of slot class genomes (the mask's hot loop)."""
+    mine = genomes[position] if featurizer else _feature_key(genomes[position])
+    if mine is None:
+        return position
+    for q in range(position - 1, -1, -1):
+        if (genomes[q] if featurizer else _feature_key(genomes[q])) == mine:
+            return q
+    return position
 
 
 def _nearest_partner(genome: Genome, position: int, kind: str) -> int:

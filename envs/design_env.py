@@ -173,6 +173,7 @@ class DesignEnv(gym.Env):
             self.reward_space = spaces.Box(low, METRIC_CLIP, (len(self.objectives),), np.float32)
 
         self._constrained_masks: Memo[Any, np.ndarray] = Memo()
+        self._observations: Memo[Any, dict[str, np.ndarray]] = Memo()
         self._design: Any = None
         self._edits = self._steps = self._invalid = 0
         self._episode_mode = mode
@@ -234,7 +235,7 @@ class DesignEnv(gym.Env):
                 terminated = self._edits >= self.max_edits or (
                     self._episode_mode == "build" and self.space.at_capacity(after))
         truncated = not terminated and self._steps >= self.max_steps
-        info = self._info(action=action, valid=valid)
+        info = self._info(action=action, valid=valid, final=terminated or truncated)
         shaping = self._shaping(before, None if terminated else self._design) if valid else 0.0
         if terminated:
             evaluation = self.space.evaluate(self._design)
@@ -299,14 +300,23 @@ class DesignEnv(gym.Env):
         return True
 
     def _observe(self) -> Any:
-        obs = dict(self.space.observe(self._design))
-        metrics = self.space.cheap_metrics(self._design)
-        obs["metrics"] = np.array([np.clip(o.utility(metrics[o.key]), -METRIC_CLIP, METRIC_CLIP)
-                                   if o.key in metrics else 0.0 for o in self._observed], dtype=np.float32)
+        obs = {k: v.copy() for k, v in self._design_observation(self._design).items()}
         obs["budget"] = np.array([1.0 - self._edits / self.max_edits], dtype=np.float32)
         if self.observation == "flat":
             return spaces.flatten(self._dict_space, obs).astype(np.float32)
-        return {k: v.copy() for k, v in obs.items()}
+        return obs
+
+    def _design_observation(self, design: Any) -> dict[str, np.ndarray]:
+        """The observation entries that depend on the design alone (memoised per design)."""
+
+        def compute() -> dict[str, np.ndarray]:
+            obs = dict(self.space.observe(design))
+            metrics = self.space.cheap_metrics(design)
+            obs["metrics"] = np.array([min(max(o.utility(metrics[o.key]), -METRIC_CLIP), METRIC_CLIP)
+                                       if o.key in metrics else 0.0 for o in self._observed], dtype=np.float32)
+            return obs
+
+        return self._observations.get(design, compute)
 
     def _potential(self, design: Any) -> float:
         if self.shaping == 0.0 or design is None:
@@ -346,18 +356,25 @@ class DesignEnv(gym.Env):
         reward = self.scalariser(utilities, evaluation.metrics)
         return float(reward) if math.isfinite(reward) else self.failure_penalty
 
-    def _info(self, action: int | None = None, valid: bool = True) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "genome": self.space.describe(self._design),
-            "genome_hash": self.space.key(self._design),
-            "edits": self._edits,
-            "invalid_actions": self._invalid,
-            "mode": self._episode_mode,
-        }
+    def _info(self, action: int | None = None, valid: bool = True, final: bool = True) -> dict[str, Any]:
+        """Step counters always; the design's text and hash after reset and at the episode's end
+        (mid-episode they would cost more than the step: read `env.unwrapped.design`)."""
+        info: dict[str, Any] = {"edits": self._edits, "invalid_actions": self._invalid, "mode": self._episode_mode}
+        if final:
+            info["genome"] = self.space.describe(self._design)
+            info["genome_hash"] = self.space.key(self._design)
         if action is not None:
             info["action"] = self.space.describe_action(action)
             info["valid_action"] = valid
         return info
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Memos are rebuilt on demand; leaving them behind keeps pickles (SubprocVecEnv) small.
+        return {k: v for k, v in self.__dict__.items() if k not in ("_constrained_masks", "_observations")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._constrained_masks, self._observations = Memo(), Memo()
 
     def __repr__(self) -> str:
         return f"DesignEnv({self.space!r}, mode={self.mode!r}, max_edits={self.max_edits})"

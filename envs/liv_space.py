@@ -9,6 +9,7 @@ per store whatever episode, env copy or process reaches it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -30,6 +31,14 @@ from livgym.rewards.store import EvaluationStore
 #: per-slot observation features, in order (see `LIVSearchSpace.design_space`)
 SLOT_FEATURES: tuple[str, ...] = ("liv_class", "featurizer_source", "feature_source", *HYPERPARAMETER_GENES)
 DEFAULT_BUILD_START = "91111"  # one gated-MLP (SwiGLU) block: a working model with no token mixing
+
+
+@lru_cache(maxsize=4096)
+def _gene_indices(cg: ClassGenome) -> tuple[int, ...]:
+    """Choice index + 1 of each editable gene of a class genome (0 where the class ignores it)."""
+    used = cg.used_genes()
+    return tuple(HYPERPARAMETER_CHOICES[g].index(int(getattr(cg, g))) + 1 if g in used else 0
+                 for g in HYPERPARAMETER_GENES)
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
         self._observations: Memo[Genome, dict[str, np.ndarray]] = Memo()
         self._metrics: Memo[Genome, dict[str, float]] = Memo()
         self._hashes: Memo[Genome, str] = Memo()
+        self._texts: Memo[Genome, str] = Memo()
         self._results: Memo[str, Evaluation] = Memo(1 << 16)
         self._contributions: Memo[tuple[int, ClassGenome], _Totals] = Memo()
 
@@ -140,7 +150,8 @@ class LIVSearchSpace(SearchSpace[Genome]):
         if edit is None:
             raise ValueError("action 0 (stop) is the environment's, not an edit")
         try:
-            return apply_edit(genome, edit, self.max_depth)
+            # With the mask at hand the edit is known valid: skip re-validating the result.
+            return apply_edit(genome, edit, self.max_depth, known_valid=known is not None)
         except ValueError:
             return None
 
@@ -165,13 +176,13 @@ class LIVSearchSpace(SearchSpace[Genome]):
 
     def _observe(self, genome: Genome) -> dict[str, np.ndarray]:
         features = np.zeros((self.max_depth, len(SLOT_FEATURES)), dtype=np.int64)
+        first_fz: dict[int, int] = {}  # group -> its first member (the featurizer's owner)
+        first_ft: dict[int, int] = {}  # group -> its producer
         for p, slot in enumerate(genome.slots):
-            cg = genome.slot_genome(p)
-            used = cg.used_genes()
-            features[p, :3] = (slot.liv_class, p - genome.featurizer_source(p), p - genome.feature_source(p))
-            for j, gene in enumerate(HYPERPARAMETER_GENES):
-                if gene in used:
-                    features[p, 3 + j] = HYPERPARAMETER_CHOICES[gene].index(int(getattr(cg, gene))) + 1
+            fz = first_fz.setdefault(slot.featurizer_group, p) if slot.shares_featurizer else p
+            ft = first_ft.setdefault(slot.feature_group, p) if slot.shares_features else p
+            features[p, :3] = (slot.liv_class, p - fz, p - ft)
+            features[p, 3:] = _gene_indices(genome.slot_genome(p))
         slot_mask = np.zeros(self.max_depth, dtype=np.int8)
         slot_mask[: genome.depth] = 1
         return {"slots": features.reshape(-1), "slot_mask": slot_mask}
@@ -182,7 +193,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
         return self._hashes.get(genome, genome.canonical_hash)
 
     def describe(self, genome: Genome) -> str:
-        return genome.to_string()
+        return self._texts.get(genome, genome.to_string)
 
     def parse(self, value: Any) -> Genome:
         if isinstance(value, Genome):

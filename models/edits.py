@@ -28,7 +28,7 @@ from typing import Callable, Hashable, Literal
 import numpy as np
 
 from livgym.models.genes import DEFAULT_MAX_DEPTH, MAX_SHARING_GROUP, SharingStrategy
-from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot, width_problem
+from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot, trusted_construction, width_problem
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
 
 SharingKind = Literal["featurizer", "feature"]
@@ -101,13 +101,20 @@ EDIT_TYPES: tuple[type, ...] = (Insert, Replace, Remove, ShareWith, Unshare, Set
 # ---- applying one edit ---------------------------------------------------------------------
 
 
-def apply_edit(genome: Genome, edit: Edit, max_depth: int = DEFAULT_MAX_DEPTH) -> Genome:
-    """The genome after `edit`, or a ValueError naming the edit and why it does not apply."""
+def apply_edit(genome: Genome, edit: Edit, max_depth: int = DEFAULT_MAX_DEPTH, known_valid: bool = False) -> Genome:
+    """The genome after `edit`, or a ValueError naming the edit and why it does not apply.
+
+    `known_valid=True` skips re-validating the result; pass it only for an edit taken from
+    `valid_edits(genome)` (or a mask proven equal to it).
+    """
     apply = _APPLY.get(type(edit))
     if apply is None:
         names = ", ".join(t.__name__ for t in EDIT_TYPES)
         raise ValueError(f"{edit!r} is not an edit; expected one of {names}")
     try:
+        if known_valid:
+            with trusted_construction():
+                return apply(genome, edit, max_depth)
         return apply(genome, edit, max_depth)
     except ValueError as err:
         raise ValueError(f"{edit!r} does not apply: {err}") from None

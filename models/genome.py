@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping
 
@@ -110,7 +112,8 @@ class Genome:
         table = {c: row.genome for c, row in CLASSES_BY_ID.items()}
         table.update(kept)
         object.__setattr__(self, "_class_table", table)
-        _validate(self)
+        if not _TRUSTED.get():
+            _validate(self)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -358,6 +361,24 @@ def vector_bounds(max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[np.ndarray, np.nd
 
 # ---- validation ----------------------------------------------------------------------------
 
+_TRUSTED: ContextVar[bool] = ContextVar("livgym_genome_trusted", default=False)
+
+
+@contextmanager
+def trusted_construction():
+    """Skip `_validate` for genomes built inside this block.
+
+    Only for code that has already proved the result valid by other means: the design env
+    applies an action its (property-tested) mask allows, which would otherwise pay for a full
+    re-validation on every step.
+    """
+    token = _TRUSTED.set(True)
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
+
+
 
 def _validate(genome: Genome) -> None:
     if not 1 <= genome.depth <= HARD_MAX_DEPTH:
@@ -486,8 +507,13 @@ def _python_int(value: object) -> object:
     return int(value) if isinstance(value, np.integer) else value
 
 
+_PLAIN_INTS = (int, SharingStrategy)
+
+
 def _python_ints(slot: Slot) -> Slot:
     genes = (slot.liv_class, slot.featurizer_group, slot.featurizer_strategy, slot.feature_group, slot.feature_strategy)
+    if all(type(g) in _PLAIN_INTS for g in genes):  # the common case, checked cheaply: this runs per slot per genome
+        return slot
     if not any(isinstance(g, np.integer) for g in genes):
         return slot
     return Slot(*(_python_int(g) for g in genes))  # type: ignore[arg-type]

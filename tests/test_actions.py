@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from livgym.envs.actions import ActionCodec
 from livgym.models import Genome, apply_edit, reference_genome, valid_edits
-from strategies import edited_genomes
+from strategies import edited_genomes, genomes
 
 CODEC = ActionCodec(max_depth=12)
 
@@ -33,6 +33,13 @@ def test_mask_allows_exactly_the_valid_encoded_edits(genome: Genome):
             assert apply_edit(genome, edit, max_depth=12) != genome
         else:
             assert edit not in valid, f"{CODEC.describe(index)} decodes to a valid edit but is masked"
+
+
+@settings(max_examples=150)
+@given(st.one_of(edited_genomes(max_depth=12), genomes(max_depth=12, max_group=3)))
+def test_rule_based_mask_equals_the_enumerated_mask(genome: Genome):
+    assert (CODEC.mask(genome) == CODEC.mask_by_enumeration(genome)).all(), [
+        CODEC.describe(i) for i in (CODEC.mask(genome) != CODEC.mask_by_enumeration(genome)).nonzero()[0]]
 
 
 @settings(max_examples=20)

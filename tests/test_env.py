@@ -127,7 +127,7 @@ def test_random_masked_episodes_reach_only_valid_genomes(seed, mode):
         action = masked_action(env, rng, allow_stop=True)
         obs, reward, terminated, truncated, info = env.step(action)
         assert info["valid_action"], info["action"]
-        Genome.from_string(info["genome"])  # re-validates from text
+        Genome.from_string(env.design.to_string())  # re-validates from text (steps skip validation)
         assert env.design.depth <= 6 and env.observation_space.contains(obs)
     assert terminated and info["status"] == "ok"
 
@@ -360,3 +360,13 @@ def test_a_table_space_plugs_in_and_keeps_unknown_designs_unreachable():
     assert env.design == (0, 1)
     with pytest.raises(ValueError, match="not in the table"):
         env.reset(options={"start": (2, 1)})
+
+
+def test_readme_carries_the_env_manual_verbatim():
+    import inspect
+    from pathlib import Path
+
+    doc = inspect.cleandoc(DesignEnv.__doc__)
+    manual = doc[doc.index("## Description"):doc.index(">>>")].strip().replace("## ", "### ")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert manual in readme, "README's 'The design environment' section differs from DesignEnv's docstring"
