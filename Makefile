@@ -12,16 +12,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -e ".[dev]" -c constraints.txt
 	touch $(STAMP)
 
-# Until `livgym search` lands, the main job prints what the search space's designs cost.
+# The main job: a MaskablePPO search on embedded defaults (zero-cost proxy, local SQLite store).
 run: $(STAMP)
-	$(BIN)/livgym genome references --width 768 --depth 24 --context-length 4096
-	$(BIN)/livgym genome show transformer++ --width 2048 --heads 16 --depth 48 --context-length 4096 32768
+	$(BIN)/livgym search runs/quickstart.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	cd benchmarks && ../$(BIN)/python genome_ops.py && ../$(BIN)/python scan.py && ../$(BIN)/python train_step.py
+	cd benchmarks && ../$(BIN)/python genome_ops.py && ../$(BIN)/python scan.py && ../$(BIN)/python train_step.py && ../$(BIN)/python env_step_rate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

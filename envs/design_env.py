@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -109,7 +109,8 @@ class DesignEnv(gym.Env):
     default "weighted_sum") and `scalariser_kwargs`, `constraints` (`HardConstraints` fields, e.g.
     `{"max_cache_bytes": 1e6}`), `mask_constraints` (True), `invalid_action_penalty` (-0.1),
     `failure_penalty` (-1.0), `shaping` (0.0), `gamma` (0.99), `observation` ("dict" / "flat"),
-    `vector_reward` (False). `reset(options={"mode": ..., "start": ...})` overrides the mode and
+    `vector_reward` (False), `on_evaluation` (called with `(info, reward)` after each final
+    evaluation, in the env's process: how a search counts its budget). `reset(options={"mode": ..., "start": ...})` overrides the mode and
     start for one episode.
 
     >>> import gymnasium as gym, livgym
@@ -129,6 +130,7 @@ class DesignEnv(gym.Env):
                  constraints: HardConstraints | Mapping[str, float] | None = None, mask_constraints: bool = True,
                  invalid_action_penalty: float = -0.1, failure_penalty: float = -1.0, shaping: float = 0.0,
                  gamma: float = 0.99, observation: str = "dict", vector_reward: bool = False,
+                 on_evaluation: Callable[[dict[str, Any], Any], None] | None = None,
                  render_mode: str | None = None) -> None:
         if mode not in MODES:
             raise ValueError(f"mode={mode!r} is not one of {MODES}")
@@ -151,6 +153,7 @@ class DesignEnv(gym.Env):
         self.invalid_action_penalty, self.failure_penalty = float(invalid_action_penalty), float(failure_penalty)
         self.shaping, self.gamma = float(shaping), float(gamma)
         self.vector_reward = bool(vector_reward)
+        self.on_evaluation = on_evaluation
         self._masked_bounds = [b for b in (self.constraints.bounds() if self.constraints else ())
                                if b[1] in MASKABLE_CONSTRAINTS] if self.mask_constraints else []
         self._observed = [DEFAULT_OBJECTIVES[m] for m in OBSERVED_METRICS]
@@ -240,6 +243,8 @@ class DesignEnv(gym.Env):
         if terminated:
             evaluation = self.space.evaluate(self._design)
             reward = self._final_reward(evaluation, info)
+            if self.on_evaluation is not None:
+                self.on_evaluation(info, reward)
         elif valid:
             reward = self._zero_reward() + shaping
         else:

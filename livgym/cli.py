@@ -7,6 +7,7 @@ import sys
 
 from livgym.commands import evaluate as evaluate_command
 from livgym.commands import genome as genome_command
+from livgym.commands import search as search_command
 from livgym.rewards.store import StoreError
 from livgym.version import __version__
 
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     genome_command.add_parser(commands)
     evaluate_command.add_parser(commands)
+    search_command.add_parser(commands)
     return parser
 
 

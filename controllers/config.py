@@ -1,0 +1,129 @@
+"""The search config: one YAML file names the space, evaluator, objectives, method and budget.
+
+Every key is checked against the dataclasses below, so a typo is an error naming the key and
+the file, never a silently ignored setting. The resolved config (defaults filled in) is saved
+with each run, so a run can be repeated from its own folder.
+
+```yaml
+name: quickstart
+method: maskable_ppo        # random | evolution | maskable_ppo | ppo | a2c
+budget: 60                  # unique designs evaluated
+seed: 0
+space: {max_depth: 8, fidelity: zero-cost}        # LIVSearchSpace arguments
+env: {max_edits: 8, objectives: [quality, params, cache_bytes]}   # DesignEnv arguments
+methods:
+  evolution: {population: 10, sample: 3}
+  maskable_ppo: {n_steps: 64, ent_coef: 0.01}
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from livgym.envs.liv_env import ENV_ARGUMENTS, SPACE_ARGUMENTS
+
+METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "maskable_ppo", "ppo", "a2c")
+# Hyperparameters an RL method accepts (SB3's constructor arguments; policy_kwargs as a dict).
+RL_KEYS: frozenset[str] = frozenset({
+    "learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range", "ent_coef",
+    "vf_coef", "max_grad_norm", "normalize_advantage", "policy_kwargs", "device",
+})
+METHOD_KEYS: dict[str, frozenset[str]] = {
+    "random": frozenset(),
+    "evolution": frozenset({"population", "sample"}),
+    "maskable_ppo": RL_KEYS,
+    "ppo": RL_KEYS,
+    "a2c": RL_KEYS - {"batch_size", "n_epochs", "clip_range"},
+}
+DEFAULT_METHODS: dict[str, dict[str, Any]] = {
+    "random": {},
+    # The NAS-benchmark settings of regularized (aging) evolution.
+    "evolution": {"population": 10, "sample": 3},
+    "maskable_ppo": {"n_steps": 64, "batch_size": 64, "learning_rate": 3e-4, "ent_coef": 0.01, "gamma": 1.0},
+    "ppo": {"n_steps": 64, "batch_size": 64, "learning_rate": 3e-4, "ent_coef": 0.01, "gamma": 1.0},
+    "a2c": {"n_steps": 8, "learning_rate": 7e-4, "ent_coef": 0.01, "gamma": 1.0},
+}
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """A whole search: what to design, how to score it, which method, how many evaluations."""
+
+    name: str = "search"
+    method: str = "maskable_ppo"
+    budget: int = 60  # unique designs evaluated (revisits are free and counted separately)
+    seed: int = 0
+    space: dict[str, Any] = field(default_factory=lambda: {"max_depth": 8, "fidelity": "zero-cost"})
+    env: dict[str, Any] = field(default_factory=lambda: {"max_edits": 8})
+    methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        where = f"config {self.name!r}"
+        if self.method not in METHOD_NAMES:
+            raise ValueError(f"{where}: method={self.method!r} is not one of {METHOD_NAMES}")
+        if not isinstance(self.budget, int) or self.budget < 1:
+            raise ValueError(f"{where}: budget={self.budget!r} must be a positive integer")
+        if not isinstance(self.seed, int):
+            raise ValueError(f"{where}: seed={self.seed!r} must be an integer")
+        _check_keys(f"{where}: space", self.space, SPACE_ARGUMENTS - {"store"})
+        _check_keys(f"{where}: env", self.env, ENV_ARGUMENTS - {"render_mode", "vector_reward"})
+        _check_keys(f"{where}: methods", self.methods, set(METHOD_NAMES))
+        for method, params in self.methods.items():
+            _check_keys(f"{where}: methods.{method}", params, METHOD_KEYS[method])
+
+    def method_params(self, method: str | None = None) -> dict[str, Any]:
+        """A method's hyperparameters: its defaults updated by the config's `methods` entry."""
+        method = method or self.method
+        return {**DEFAULT_METHODS[method], **self.methods.get(method, {})}
+
+    def resolved(self) -> dict[str, Any]:
+        """The config as saved with a run: every method's effective hyperparameters filled in."""
+        data = asdict(self)
+        data["methods"] = {m: self.method_params(m) for m in METHOD_NAMES}
+        return data
+
+    def with_overrides(self, **overrides: Any) -> SearchConfig:
+        """A copy with top-level fields replaced (None values are ignored), re-validated."""
+        data = asdict(self)
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return SearchConfig(**data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "config") -> SearchConfig:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{where}: expected a mapping of config keys, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        _check_keys(where, data, known)
+        return cls(**dict(data))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> SearchConfig:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except OSError as err:
+            raise ValueError(f"config file {path}: cannot be read: {err}") from None
+        except yaml.YAMLError as err:
+            raise ValueError(f"config file {path}: is not valid YAML: {err}") from None
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise ValueError(f"config file {path}: expected a mapping of config keys, got {type(data).__name__}")
+        data = {"name": path.stem, **data}
+        try:
+            return cls.from_dict(data, where=f"config file {path}")
+        except TypeError as err:
+            raise ValueError(f"config file {path}: {err}") from None
+
+
+def _check_keys(where: str, data: Mapping[str, Any], known: set[str] | frozenset[str]) -> None:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: expected a mapping, got {type(data).__name__}: {data!r}")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known: {sorted(known)}")

@@ -1,0 +1,137 @@
+"""Search methods, all driving the same `DesignEnv` so they share its space, evaluator, store,
+reward and budget accounting (`SearchTracker`).
+
+A method is a function `(env, tracker, params, seed, out_dir) -> None` that finishes designs
+until `tracker.exhausted`; `METHODS` maps config names to them. Baselines act through the env's
+action masks, so they only ever propose valid designs, as the RL controller does.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from sb3_contrib import MaskablePPO
+from stable_baselines3 import A2C, PPO
+from stable_baselines3.common.callbacks import BaseCallback
+
+from livgym.controllers.tracker import SearchTracker
+from livgym.envs.design_env import DesignEnv
+
+SearchMethod = Callable[[DesignEnv, SearchTracker, dict[str, Any], int, Path | None], None]
+MAX_IDLE_EPISODES = 10_000  # episodes in a row that find nothing new: the space is used up
+
+
+def random_edit(env: DesignEnv, rng: np.random.Generator) -> int | None:
+    """A uniformly random allowed edit action (not stop), or None when there is none."""
+    edits = np.flatnonzero(env.action_masks()[1:])
+    return int(rng.choice(edits)) + 1 if len(edits) else None
+
+
+def random_episode(env: DesignEnv, rng: np.random.Generator, options: dict[str, Any] | None = None
+                   ) -> tuple[dict[str, Any], float]:
+    """Reset, make 1..max_edits random allowed edits, stop; the final (info, reward)."""
+    env.reset(options=options)
+    for _ in range(int(rng.integers(1, env.max_edits + 1))):
+        action = random_edit(env, rng)
+        if action is None:
+            break
+        _, reward, terminated, _, info = env.step(action)
+        if terminated:
+            return info, float(reward)
+    _, reward, _, _, info = env.step(0)
+    return info, float(reward)
+
+
+class _Idle:
+    """Stops a loop that keeps revisiting designs (a space smaller than the budget)."""
+
+    def __init__(self, tracker: SearchTracker) -> None:
+        self.tracker, self.last, self.idle = tracker, tracker.used, 0
+
+    def check(self) -> None:
+        self.idle = 0 if self.tracker.used > self.last else self.idle + 1
+        self.last = self.tracker.used
+        if self.idle >= MAX_IDLE_EPISODES:
+            raise RuntimeError(f"{MAX_IDLE_EPISODES} episodes in a row found no new design after "
+                               f"{self.tracker.used} unique evaluations: the search space is smaller than the budget")
+
+
+def random_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
+                  out_dir: Path | None = None) -> None:
+    """Random valid designs: random masked walks from the env's start."""
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    idle = _Idle(tracker)
+    while not tracker.exhausted:
+        random_episode(env, rng)
+        idle.check()
+
+
+def regularized_evolution(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
+                          out_dir: Path | None = None) -> None:
+    """Regularized (aging) evolution (Real et al., 2019): tournament of `sample` from a
+    `population` queue, the winner mutated by one random allowed edit, the oldest removed."""
+    population_size, sample_size = int(params["population"]), int(params["sample"])
+    if population_size < 1 or not 1 <= sample_size <= population_size:
+        raise ValueError(f"evolution: needs population >= 1 and 1 <= sample <= population, "
+                         f"got population={population_size}, sample={sample_size}")
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    population: deque[tuple[str, float]] = deque()
+    idle = _Idle(tracker)
+    while len(population) < population_size and not tracker.exhausted:
+        info, reward = random_episode(env, rng)
+        population.append((info["genome"], reward))
+        idle.check()
+    while not tracker.exhausted:
+        contenders = rng.choice(len(population), size=sample_size, replace=False)
+        parent = max((population[i] for i in contenders), key=lambda member: member[1])
+        env.reset(options={"mode": "edit", "start": parent[0]})
+        action = random_edit(env, rng)
+        terminated = False
+        if action is not None:
+            _, reward, terminated, _, info = env.step(action)
+        if not terminated:
+            _, reward, _, _, info = env.step(0)
+        population.append((info["genome"], float(reward)))
+        population.popleft()
+        idle.check()
+
+
+class StopWhenExhausted(BaseCallback):
+    """Ends `learn()` at the first step after the search's budget is spent."""
+
+    def __init__(self, tracker: SearchTracker) -> None:
+        super().__init__()
+        self.tracker = tracker
+
+    def _on_step(self) -> bool:
+        return not self.tracker.exhausted
+
+
+def rl_search(algorithm: type) -> SearchMethod:
+    """A method that trains an SB3 `algorithm` on the env until the budget is spent and saves it."""
+
+    def search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
+               out_dir: Path | None = None) -> None:
+        model = algorithm("MultiInputPolicy" if env.observation == "dict" else "MlpPolicy", env, seed=seed,
+                          verbose=0, **params)
+        model.learn(total_timesteps=10**9, callback=StopWhenExhausted(tracker))
+        if out_dir is not None:
+            model.save(out_dir / "controller.zip")
+
+    search.__name__ = search.__qualname__ = f"{algorithm.__name__.lower()}_search"
+    search.__doc__ = f"{algorithm.__name__} on the design env until the budget is spent."
+    return search
+
+
+METHODS: dict[str, SearchMethod] = {
+    "random": random_search,
+    "evolution": regularized_evolution,
+    "maskable_ppo": rl_search(MaskablePPO),
+    "ppo": rl_search(PPO),
+    "a2c": rl_search(A2C),
+}

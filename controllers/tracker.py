@@ -1,0 +1,99 @@
+"""Budget accounting for a search: unique evaluations, revisits, Pareto archive, best so far.
+
+Every method (RL or baseline) finishes designs through the same `DesignEnv`, whose
+`on_evaluation` hook calls the tracker, so all methods are counted the same way: the budget is
+the number of *unique* designs evaluated in this search (a design read from the evaluation
+store still counts once: it is a design the method had to find); a design reached again in the
+same search is free and counted as a revisit.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from livgym.rewards.objectives import ObjectiveSet
+from livgym.rewards.pareto import ParetoArchive
+
+
+class BudgetExhausted(Exception):
+    """Raised by a search method's loop once the tracker's budget is spent."""
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """One unique design a search evaluated, with the search's state right after it."""
+
+    index: int  # 1-based count of unique evaluations
+    genome: str
+    genome_hash: str
+    status: str
+    from_store: bool  # answered by the evaluation store (or memo) rather than computed now
+    reward: float
+    utilities: tuple[float, ...]
+    metrics: dict[str, float]
+    best_reward: float
+    hypervolume: float
+    revisits: int  # revisits so far (free evaluations)
+
+
+class SearchTracker:
+    """The env's `on_evaluation` hook: counts, archives and records every final design."""
+
+    def __init__(self, objectives: ObjectiveSet, budget: int) -> None:
+        self.objectives = objectives
+        self.budget = budget
+        self.archive = ParetoArchive(objectives)
+        self.records: list[EvaluationRecord] = []
+        self.revisits = 0
+        self._seen: set[str] = set()
+        self.best_reward = -math.inf
+
+    @property
+    def used(self) -> int:
+        return len(self.records)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.budget
+
+    def __call__(self, info: dict[str, Any], reward: Any) -> None:
+        key = info["genome_hash"]
+        if key in self._seen:
+            self.revisits += 1
+            return
+        self._seen.add(key)
+        metrics = {k: float(v) for k, v in info.get("metrics", {}).items()}
+        scalar = float(np.sum(reward)) if np.ndim(reward) else float(reward)
+        utilities = tuple(float(u) for u in info.get("utilities", [math.nan] * len(self.objectives)))
+        if info["status"] == "ok" and all(k in metrics for k in (o.key for o in self.objectives.objectives)):
+            self.archive.add(key, metrics, {"genome": info["genome"]})
+        self.best_reward = max(self.best_reward, scalar)
+        self.records.append(EvaluationRecord(
+            index=self.used + 1, genome=info["genome"], genome_hash=key, status=info["status"],
+            from_store=bool(info["cache_hit"]), reward=scalar, utilities=utilities, metrics=metrics,
+            best_reward=self.best_reward, hypervolume=self.archive.hypervolume(), revisits=self.revisits))
+
+    def best(self, n: int = 5) -> list[EvaluationRecord]:
+        """The `n` records with the highest reward (first found wins ties)."""
+        ok = [r for r in self.records if r.status == "ok"]
+        return sorted(ok, key=lambda r: (-r.reward, r.index))[:n]
+
+    def to_csv(self, path: str | Path) -> None:
+        """One row per unique evaluation, in order, with the search's best reward and hypervolume."""
+        names = self.objectives.names
+        metric_names = sorted({k for r in self.records for k in r.metrics})
+        with Path(path).open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["index", "genome", "genome_hash", "status", "from_store", "reward",
+                             *(f"utility_{n}" for n in names), "best_reward", "hypervolume", "revisits", *metric_names])
+            for r in self.records:
+                row = asdict(r)
+                writer.writerow([r.index, r.genome, r.genome_hash, r.status, int(r.from_store), repr(r.reward),
+                                 *(repr(u) for u in r.utilities), repr(r.best_reward), repr(r.hypervolume),
+                                 r.revisits, *(repr(row["metrics"][m]) if m in r.metrics else "" for m in metric_names)])

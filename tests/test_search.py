@@ -1,0 +1,96 @@
+"""The search loop: every method runs end to end within its budget, reproducibly; configs are checked."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from livgym.cli import main
+from livgym.controllers.config import METHOD_NAMES, SearchConfig
+from livgym.controllers.search import run_search
+from livgym.controllers.tracker import SearchTracker
+from livgym.rewards.objectives import ObjectiveSet
+
+# Analytic costs only: microseconds per evaluation, so the tests time the search, not a proxy.
+TINY = {"space": {"max_depth": 5, "fidelity": "analytic"},
+        "env": {"max_edits": 4, "objectives": ["params", "cache_bytes"]},
+        "methods": {"maskable_ppo": {"n_steps": 16, "batch_size": 16},
+                    "ppo": {"n_steps": 16, "batch_size": 16}, "a2c": {"n_steps": 4},
+                    "evolution": {"population": 4, "sample": 2}}}
+
+
+def genomes(out: Path) -> list[str]:
+    with (out / "evaluations.csv").open() as handle:
+        return [row["genome"] for row in csv.DictReader(handle)]
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_every_method_runs_end_to_end_within_its_budget(method, tmp_path):
+    config = SearchConfig(name="tiny", method=method, budget=12, **TINY)
+    result = run_search(config, tmp_path / "run", store=tmp_path / "store.sqlite")
+    assert result.tracker.used == 12, "the budget counts unique evaluations exactly"
+    out = tmp_path / "run"
+    for name in ("config.yaml", "evaluations.csv", "pareto.csv", "pareto.json", "summary.md"):
+        assert (out / name).exists(), name
+    assert len(genomes(out)) == 12 and len(set(genomes(out))) == 12
+    assert list((out / "best").glob("*.json")), "the best designs are saved as genome JSON"
+    assert (out / "controller.zip").exists() == (method in ("maskable_ppo", "ppo", "a2c"))
+    assert SearchConfig.from_yaml(out / "config.yaml").method == method  # the saved config re-runs
+
+
+@pytest.mark.parametrize("method", ["random", "evolution", "maskable_ppo"])
+def test_same_seed_same_designs(method, tmp_path):
+    config = SearchConfig(name="tiny", method=method, budget=10, seed=3, **TINY)
+    first = run_search(config, tmp_path / "a", store=tmp_path / "a.sqlite")
+    second = run_search(config, tmp_path / "b", store=tmp_path / "b.sqlite")
+    assert genomes(tmp_path / "a") == genomes(tmp_path / "b")
+    assert [r.reward for r in first.tracker.records] == [r.reward for r in second.tracker.records]
+    other = run_search(config.with_overrides(seed=4), None, store=tmp_path / "c.sqlite")
+    assert [r.genome for r in other.tracker.records] != genomes(tmp_path / "a")
+
+
+def test_revisits_are_free_and_counted():
+    tracker = SearchTracker(ObjectiveSet.from_names(["params"]), budget=2)
+    info = {"genome_hash": "h1", "genome": "91111@w64h4", "status": "ok", "cache_hit": False,
+            "metrics": {"params": 1e5}, "utilities": [0.6]}
+    tracker(info, 0.6)
+    tracker(info, 0.6)
+    assert tracker.used == 1 and tracker.revisits == 1 and not tracker.exhausted
+    tracker({**info, "genome_hash": "h2", "status": "failed", "metrics": {}, "utilities": [float("nan")]}, -1.0)
+    assert tracker.exhausted and len(tracker.archive) == 1, "a failed design is counted but not archived"
+
+
+def test_bad_config_keys_and_values_are_named(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("method: evolution\nmethods:\n  evolution: {populaton: 10}\n")
+    with pytest.raises(ValueError, match=r"methods.evolution: unknown key\(s\) \['populaton'\]"):
+        SearchConfig.from_yaml(path)
+    for text, match in [("budgte: 5\n", r"unknown key\(s\) \['budgte'\]"),
+                        ("method: reinforce\n", "method='reinforce'"),
+                        ("budget: 0\n", "budget=0"),
+                        ("space: {max_dept: 4}\n", r"space: unknown key\(s\) \['max_dept'\]"),
+                        ("env: {objectives: [quality, size]}\n", "unknown objective"),
+                        ("- a list\n", "expected a mapping")]:
+        path.write_text(text)
+        with pytest.raises(ValueError, match=match):
+            config = SearchConfig.from_yaml(path)
+            run_search(config, None, store=tmp_path / "s.sqlite")
+    with pytest.raises(ValueError, match="cannot be read"):
+        SearchConfig.from_yaml(tmp_path / "missing.yaml")
+
+
+def test_cli_search_writes_a_run_folder_and_rejects_bad_configs(tmp_path, capsys):
+    import yaml
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump({**TINY, "method": "random"}))
+    out = tmp_path / "run"
+    assert main(["search", str(config), "--budget", "6", "--seed", "1", "--out", str(out),
+                 "--store", str(tmp_path / "s.sqlite")]) == 0
+    printed = capsys.readouterr().out
+    assert "## Pareto front" in printed and len(genomes(out)) == 6
+    config.write_text("methods: {evolution: {size: 3}}\n")
+    assert main(["search", str(config), "--out", str(out)]) == 2
+    assert "size" in capsys.readouterr().err
