@@ -6,7 +6,7 @@ with each run, so a run can be repeated from its own folder.
 
 ```yaml
 name: quickstart
-method: maskable_ppo        # random | evolution | maskable_ppo | ppo | a2c
+method: maskable_ppo        # random | evolution | nsga2 | maskable_ppo | ppo | a2c
 budget: 60                  # unique designs evaluated
 seed: 0
 space: {max_depth: 8, fidelity: zero-cost}        # LIVSearchSpace arguments
@@ -27,7 +27,7 @@ import yaml
 
 from livgym.envs.liv_env import ENV_ARGUMENTS, SPACE_ARGUMENTS
 
-METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "maskable_ppo", "ppo", "a2c")
+METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "nsga2", "maskable_ppo", "ppo", "a2c")
 # Hyperparameters an RL method accepts (SB3's constructor arguments; policy_kwargs as a dict).
 RL_KEYS: frozenset[str] = frozenset({
     "learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range", "ent_coef",
@@ -36,6 +36,7 @@ RL_KEYS: frozenset[str] = frozenset({
 METHOD_KEYS: dict[str, frozenset[str]] = {
     "random": frozenset(),
     "evolution": frozenset({"population", "sample"}),
+    "nsga2": frozenset({"population", "tournament", "crossover_prob", "mutation_rate"}),
     "maskable_ppo": RL_KEYS,
     "ppo": RL_KEYS,
     "a2c": RL_KEYS - {"batch_size", "n_epochs", "clip_range"},
@@ -44,6 +45,8 @@ DEFAULT_METHODS: dict[str, dict[str, Any]] = {
     "random": {},
     # The NAS-benchmark settings of regularized (aging) evolution.
     "evolution": {"population": 10, "sample": 3},
+    # STAR's settings.
+    "nsga2": {"population": 16, "tournament": 3, "crossover_prob": 0.9, "mutation_rate": 0.1},
     "maskable_ppo": {"n_steps": 64, "batch_size": 64, "learning_rate": 3e-4, "ent_coef": 0.01, "gamma": 1.0},
     "ppo": {"n_steps": 64, "batch_size": 64, "learning_rate": 3e-4, "ent_coef": 0.01, "gamma": 1.0},
     "a2c": {"n_steps": 8, "learning_rate": 7e-4, "ent_coef": 0.01, "gamma": 1.0},

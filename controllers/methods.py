@@ -17,6 +17,7 @@ from sb3_contrib import MaskablePPO
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 
+from livgym.controllers.nsga2 import nsga2_search
 from livgym.controllers.tracker import SearchTracker
 from livgym.envs.design_env import DesignEnv
 
@@ -131,6 +132,7 @@ def rl_search(algorithm: type) -> SearchMethod:
 METHODS: dict[str, SearchMethod] = {
     "random": random_search,
     "evolution": regularized_evolution,
+    "nsga2": nsga2_search,
     "maskable_ppo": rl_search(MaskablePPO),
     "ppo": rl_search(PPO),
     "a2c": rl_search(A2C),

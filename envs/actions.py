@@ -73,6 +73,17 @@ class ActionCodec:
         start, size = self.blocks["hyperparameter"]
         return start + size
 
+    @cached_property
+    def positions(self) -> np.ndarray:
+        """The slot position each action edits (-1 for stop), for per-slot operators (mutation)."""
+        out = np.full(self.n, -1, dtype=np.int64)
+        k, per_slot = len(self.classes), len(HYPERPARAMETER_GENES) * len(STEPS)
+        per_block = {"insert": k, "replace": k, "remove": 1, "join": 2, "leave": 2, "hyperparameter": per_slot}
+        for name, width in per_block.items():
+            start, size = self.blocks[name]
+            out[start:start + size] = np.arange(size) // width
+        return out
+
     def block_of(self, index: int) -> tuple[str, int]:
         """The block an index falls in and its offset inside the block."""
         if not 0 <= index < self.n:

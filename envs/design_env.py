@@ -260,6 +260,11 @@ class DesignEnv(gym.Env):
             raise gym.error.ResetNeeded("call reset() before action_masks()")
         return self._mask(self._design)
 
+    def masks_for(self, design: Any) -> np.ndarray:
+        """The actions allowed from any `design` (budget masks included): for search operators
+        (mutation, sampling) that edit designs outside an episode."""
+        return self._mask(design)
+
     def render(self) -> str | None:
         if self.render_mode != "ansi":
             return None

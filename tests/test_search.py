@@ -18,7 +18,7 @@ TINY = {"space": {"max_depth": 5, "fidelity": "analytic"},
         "env": {"max_edits": 4, "objectives": ["params", "cache_bytes"]},
         "methods": {"maskable_ppo": {"n_steps": 16, "batch_size": 16},
                     "ppo": {"n_steps": 16, "batch_size": 16}, "a2c": {"n_steps": 4},
-                    "evolution": {"population": 4, "sample": 2}}}
+                    "evolution": {"population": 4, "sample": 2}, "nsga2": {"population": 6}}}
 
 
 def genomes(out: Path) -> list[str]:
@@ -40,7 +40,7 @@ def test_every_method_runs_end_to_end_within_its_budget(method, tmp_path):
     assert SearchConfig.from_yaml(out / "config.yaml").method == method  # the saved config re-runs
 
 
-@pytest.mark.parametrize("method", ["random", "evolution", "maskable_ppo"])
+@pytest.mark.parametrize("method", ["random", "evolution", "nsga2", "maskable_ppo"])
 def test_same_seed_same_designs(method, tmp_path):
     config = SearchConfig(name="tiny", method=method, budget=10, seed=3, **TINY)
     first = run_search(config, tmp_path / "a", store=tmp_path / "a.sqlite")
