@@ -103,6 +103,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
         self.start_depth = int(start_depth)
         self.codec = ActionCodec(self.max_depth, classes)
         self.n_actions = self.codec.n
+        self._first_non_insert = sum(self.codec.blocks["insert"])
         self.context_length, self.vocab_size = int(context_length), int(vocab_size)
         self.fidelity = fidelity
         self.evaluator: Evaluator = make_evaluator(fidelity, **dict(fidelity_overrides or {}))
@@ -146,6 +147,8 @@ class LIVSearchSpace(SearchSpace[Genome]):
         known = self._masks.peek(genome)
         if known is not None and not known[action]:
             return None
+        if known is None and self.codec.positions[action] > genome.depth - (action >= self._first_non_insert):
+            return None  # a slot the genome does not have (inserts may also go at the end): no edit to try
         edit = self.codec.decode(action, genome)
         if edit is None:
             raise ValueError("action 0 (stop) is the environment's, not an edit")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from livgym.commands import compare as compare_command
 from livgym.commands import evaluate as evaluate_command
 from livgym.commands import genome as genome_command
 from livgym.commands import search as search_command
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     genome_command.add_parser(commands)
     evaluate_command.add_parser(commands)
     search_command.add_parser(commands)
+    compare_command.add_parser(commands)
     return parser
 
 

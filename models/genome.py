@@ -117,6 +117,20 @@ class Genome:
 
     # ---- queries -------------------------------------------------------------------------
 
+    def __hash__(self) -> int:
+        # Computed once: the design env looks genomes up in several memos on every step.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.slots, self.width, self.heads, self.class_overrides))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+
     @property
     def depth(self) -> int:
         return len(self.slots)

@@ -136,9 +136,12 @@ def test_random_masked_episodes_reach_only_valid_genomes(seed, mode):
 @given(edited_genomes(max_depth=6))
 def test_mask_is_true_exactly_where_apply_succeeds(genome):
     space = LIVSearchSpace(max_depth=6, width=genome.width, heads=genome.heads, fidelity="analytic")
+    fresh = LIVSearchSpace(max_depth=6, width=genome.width, heads=genome.heads, fidelity="analytic")
     mask = space.mask(genome)
     for action in range(1, space.n_actions):
         assert (space.apply(genome, action) is not None) == mask[action], space.describe_action(action)
+        # without a mask at hand, apply validates by itself (and must agree)
+        assert (fresh.apply(genome, action) is not None) == mask[action], space.describe_action(action)
 
 
 @settings(max_examples=20)

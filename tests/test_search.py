@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from livgym.cli import main
@@ -94,3 +95,29 @@ def test_cli_search_writes_a_run_folder_and_rejects_bad_configs(tmp_path, capsys
     config.write_text("methods: {evolution: {size: 3}}\n")
     assert main(["search", str(config), "--out", str(out)]) == 2
     assert "size" in capsys.readouterr().err
+
+
+def test_compare_runs_every_method_at_equal_budgets_and_seeds(tmp_path, capsys):
+    import yaml
+
+    from livgym.controllers.compare import run_compare
+
+    config = SearchConfig(name="tiny", **TINY)
+    comparison = run_compare(config, ["random", "evolution"], [0, 1], 8, tmp_path / "cmp",
+                             store=tmp_path / "s.sqlite")
+    for method in ("random", "evolution"):
+        best = comparison.curves[method]["best_reward"]
+        assert best.shape == (2, 8) and np.all(np.diff(best, axis=1) >= 0), "best so far never falls"
+        assert (tmp_path / "cmp" / method / "seed1" / "evaluations.csv").exists()
+    assert (tmp_path / "cmp" / "compare.png").stat().st_size > 0
+    table = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "| random |" in table and "best reward @ 8" in table
+    mean, std, half = comparison.summary(8)["random"]["best_reward"]
+    assert mean == pytest.approx(comparison.curves["random"]["best_reward"][:, -1].mean())
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    assert main(["compare", str(path), "--methods", "random,nsga2", "--seeds", "2", "--budget", "6",
+                 "--out", str(tmp_path / "cli"), "--store", str(tmp_path / "s.sqlite")]) == 0
+    assert "| nsga2 |" in capsys.readouterr().out
+    assert main(["compare", str(path), "--methods", "random,simulated_annealing", "--out", str(tmp_path / "x")]) == 2

@@ -1,0 +1,266 @@
+"""Plots of a search: the Pareto front, progress per unique evaluation, and a genome's block diagram.
+
+Each function takes what it draws and a path, writes a PNG there and returns the path. Figures
+are built with matplotlib's object API on an Agg canvas (no pyplot): no display is needed, no
+global figure registry is touched, and a figure is freed as soon as the function returns, so
+these are safe to call from search workers, CI and notebooks alike.
+
+```python
+from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
+plot_pareto(result.tracker, out_dir / "pareto.png", reference_metrics(64, 4, depth=8))
+plot_progress(result.tracker, out_dir / "progress.png")
+plot_genome(Genome.from_string(result.tracker.best(1)[0].genome), out_dir / "best-genome.png")
+```
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
+from matplotlib.ticker import NullFormatter
+
+from livgym.controllers.tracker import SearchTracker
+from livgym.models.genes import TokenMixing
+from livgym.models.genome import Genome
+from livgym.models.reference import REFERENCE_GENOMES, reference_genome
+from livgym.models.registry import CLASSES_BY_ID
+from livgym.rewards.evaluators.efficiency import analytic_metrics
+from livgym.rewards.objectives import Objective
+from livgym.rewards.pareto import ArchiveEntry
+
+# Token-mixing family of a LIV class (its operator's T(x) structure) -> (label, colour).
+FAMILIES: dict[TokenMixing, tuple[str, str]] = {
+    TokenMixing.LOW_RANK: ("attention", "#4c72b0"),
+    TokenMixing.SEMI_SEPARABLE: ("recurrence", "#dd8452"),
+    TokenMixing.TOEPLITZ: ("convolution", "#55a868"),
+    TokenMixing.DIAGONAL: ("memoryless", "#a0a0a0"),
+}
+FEATURIZER_COLOUR = "#8172b3"  # arrows: a slot reuses another slot's featurizer Parameters
+FEATURE_COLOUR = "#c44e52"  # arrows: a consumer reads a producer's cached feature groups (K/V, ...)
+# Reference genomes: one marker shape and colour each (no red: the front is red).
+REFERENCE_MARKERS = ("^", "v", "s", "D", "P", "X", "p", "h")
+REFERENCE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+DPI = 120
+
+
+# ---- Pareto front -----------------------------------------------------------------------------
+
+
+def plot_pareto(tracker: SearchTracker, path: str | Path,
+                reference_points: Mapping[str, Mapping[str, float]] | None = None) -> Path:
+    """Quality (else the first objective) against each other objective, one panel per cost.
+
+    Every archived design is a faint point and the Pareto front is highlighted. Reference
+    genomes (name -> metrics, e.g. from `reference_metrics`) are drawn as points where their
+    metrics include the vertical objective, else as labelled lines on the cost axis alone.
+    A single-objective search is drawn against the evaluation number.
+    """
+    y_objective, x_objectives = _pareto_axes(tracker.objectives.objectives)
+    fig = Figure(figsize=(5.0 * len(x_objectives), 4.6), layout="constrained")
+    entries = [e for e in tracker.archive.entries() if e.finite]
+    front = tracker.archive.front()
+    for i, x_objective in enumerate(x_objectives):
+        ax = fig.add_subplot(1, len(x_objectives), i + 1)
+        _scatter(ax, entries, x_objective, y_objective, s=14, color="0.55", alpha=0.35,
+                 label=f"evaluated ({len(entries)})")
+        _scatter(ax, front, x_objective, y_objective, s=40, color="#c44e52", edgecolors="black",
+                 linewidths=0.6, zorder=3, label=f"Pareto front ({len(front)})")
+        if reference_points and x_objective is not None:
+            _mark_references(ax, reference_points, x_objective, y_objective)
+        _style_axes(ax, x_objective, y_objective, empty=not entries)
+    handles = {label: handle for ax in fig.axes for handle, label in zip(*ax.get_legend_handles_labels())}
+    if handles:
+        fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=min(len(handles), 5),
+                   fontsize=7, frameon=False)
+    fig.suptitle(f"Pareto front after {tracker.used} unique evaluations")
+    return _save(fig, path)
+
+
+def _pareto_axes(objectives: Sequence[Objective]) -> tuple[Objective, list[Objective | None]]:
+    """(vertical objective, horizontal objectives); None stands for the evaluation number."""
+    y = next((o for o in objectives if o.name == "quality"), objectives[0])
+    xs: list[Objective | None] = [o for o in objectives if o is not y]
+    return y, xs or [None]
+
+
+def _value(metrics: Mapping[str, float], objective: Objective) -> float:
+    """A raw metric as plotted: raised to the objective's floor on a log scale, as the utility
+    does, so a zero cache (a stateless model) stays on a log axis."""
+    value = float(metrics[objective.key])
+    return max(value, objective.floor) if objective.scale == "log" and objective.floor else value
+
+
+def _scatter(ax: Axes, entries: Sequence[ArchiveEntry], x: Objective | None, y: Objective, **style) -> None:
+    if entries:
+        xs = [e.index + 1 if x is None else _value(e.metrics, x) for e in entries]
+        ax.scatter(xs, [_value(e.metrics, y) for e in entries], **style)
+
+
+def _mark_references(ax: Axes, references: Mapping[str, Mapping[str, float]], x: Objective,
+                     y: Objective) -> None:
+    """One marker per reference genome, named in the figure legend: at its (x, y) point when its
+    metrics include the vertical objective, else on the cost axis with a dotted line. Markers,
+    not text labels, because references often cost nearly the same and labels would overprint."""
+    bottom = ax.get_xaxis_transform()  # x in data units, y in axes fractions
+    for i, (name, metrics) in enumerate(references.items()):
+        if x.key not in metrics:
+            continue
+        cost = _value(metrics, x)
+        style = {"marker": REFERENCE_MARKERS[i % len(REFERENCE_MARKERS)], "markersize": 8, "linestyle": "none",
+                 "color": REFERENCE_COLOURS[i % len(REFERENCE_COLOURS)], "markeredgecolor": "black",
+                 "label": name, "zorder": 4}
+        if y.key in metrics:
+            ax.plot(cost, _value(metrics, y), **style)
+        else:
+            ax.axvline(cost, color=style["color"], linestyle=":", linewidth=1.0)
+            ax.plot(cost, 0.03, transform=bottom, **style)
+
+
+def _style_axes(ax: Axes, x: Objective | None, y: Objective, empty: bool) -> None:
+    ax.set_xlabel("design (order archived)" if x is None else _axis_label(x))
+    ax.set_ylabel(_axis_label(y))
+    for objective, which in ((x, "x"), (y, "y")):
+        if objective is not None and objective.scale == "log":
+            _log_axis(ax, which)
+    ax.grid(True, which="major", alpha=0.3)
+    if empty:
+        ax.text(0.5, 0.5, "no evaluated designs yet", transform=ax.transAxes, ha="center", va="center")
+
+
+def _log_axis(ax: Axes, which: str) -> None:
+    """Make axis `which` ("x" or "y") logarithmic, spanning at least a decade, with unlabelled
+    minor ticks: on a narrower range matplotlib labels every minor tick and they overprint."""
+    set_scale, get_lim, set_lim, axis = ((ax.set_xscale, ax.get_xlim, ax.set_xlim, ax.xaxis) if which == "x"
+                                         else (ax.set_yscale, ax.get_ylim, ax.set_ylim, ax.yaxis))
+    set_scale("log")
+    low, high = get_lim()
+    if 0 < low and high < 10 * low:
+        centre = math.sqrt(low * high)
+        set_lim(centre / math.sqrt(10), centre * math.sqrt(10))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _axis_label(objective: Objective) -> str:
+    arrow = "higher is better" if objective.direction == "max" else "lower is better"
+    return f"{objective.name} ({arrow})"
+
+
+# ---- progress -----------------------------------------------------------------------------------
+
+
+def plot_progress(tracker: SearchTracker, path: str | Path) -> Path:
+    """Best reward (with each design's reward, faint) and the front's hypervolume against the
+    number of unique evaluations: the budget every method spends, so methods compare on one axis."""
+    fig = Figure(figsize=(6.0, 5.0), layout="constrained")
+    reward_ax, hv_ax = fig.subplots(2, 1, sharex=True)
+    records = tracker.records
+    index = [r.index for r in records]
+    if records:
+        reward_ax.scatter(index, [r.reward for r in records], s=8, color="0.6", alpha=0.5, label="design")
+        reward_ax.step(index, [r.best_reward for r in records], where="post", color="#4c72b0", label="best so far")
+        reward_ax.legend(fontsize=7, loc="lower right")
+        hv_ax.step(index, [r.hypervolume for r in records], where="post", color="#55a868")
+    else:
+        reward_ax.text(0.5, 0.5, "no evaluations yet", transform=reward_ax.transAxes, ha="center", va="center")
+    reward_ax.set_ylabel("reward")
+    hv_ax.set_ylabel("hypervolume (utility space)")
+    hv_ax.set_xlabel("unique evaluations")
+    hv_ax.set_xlim(0, max(tracker.budget, tracker.used) + 0.5)
+    for ax in (reward_ax, hv_ax):
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(f"Search progress: {tracker.used} of {tracker.budget} evaluations, {tracker.revisits} revisits")
+    return _save(fig, path)
+
+
+# ---- one genome ----------------------------------------------------------------------------------
+
+
+def plot_genome(genome: Genome, path: str | Path) -> Path:
+    """The genome's slots left to right (input to output), one box per slot labelled with its LIV
+    class and coloured by token-mixing family; arrows above join a slot to the slot whose
+    featurizer it reuses, arrows below join a consumer to the producer whose cached feature
+    groups (K/V, ...) it reads."""
+    width = min(max(5.0, 1.5 + 0.45 * genome.depth), 40.0)  # very deep genomes get thin boxes
+    fig = Figure(figsize=(width, 3.4), layout="constrained")
+    ax = fig.add_subplot()
+    for i in range(genome.depth):
+        _slot_box(ax, genome, i)
+        _sharing_arrow(ax, genome.featurizer_source(i), i, above=True)
+        _sharing_arrow(ax, genome.feature_source(i), i, above=False)
+    ax.set_xlim(-0.6, genome.depth - 0.4)
+    ax.set_ylim(-0.7, 2.7)
+    ax.axis("off")
+    ax.legend(handles=_genome_legend(), fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+              frameon=False)
+    fig.suptitle(f"genome {genome.canonical_hash()}: depth {genome.depth}, width {genome.width}, "
+                 f"heads {genome.heads}; input left, output right", fontsize=9)
+    return _save(fig, path)
+
+
+def _slot_box(ax: Axes, genome: Genome, position: int) -> None:
+    """Slot `position` as a box spanning y 0..2 centred on x = position."""
+    family, colour = FAMILIES[genome.slot_genome(position).mixing]
+    ax.add_patch(Rectangle((position - 0.4, 0.0), 0.8, 2.0, facecolor=colour, edgecolor="black", linewidth=0.6))
+    name = CLASSES_BY_ID[genome.slots[position].liv_class].name
+    fontsize = 8 if genome.depth <= 48 else 5
+    ax.text(position, 1.0, name, rotation=90, ha="center", va="center", fontsize=fontsize)
+    ax.text(position, 1.95, str(position), ha="center", va="top", fontsize=fontsize - 1)  # clear of the brackets
+
+
+def _sharing_arrow(ax: Axes, source: int, target: int, above: bool) -> None:
+    """A bracket from `source` to `target` over (or under) the boxes; nothing if they are one slot."""
+    if source == target:
+        return
+    y = 2.0 if above else 0.0
+    arm = -14 if above else 14  # points, left of the source->target direction when positive: the
+    # bracket's height is the same whatever its span (sources always precede their targets)
+    ax.add_patch(FancyArrowPatch(
+        (source, y), (target, y), arrowstyle="-|>", mutation_scale=8, shrinkA=0, shrinkB=0,
+        connectionstyle=f"bar,armA={arm},armB={arm},fraction=0",
+        color=FEATURIZER_COLOUR if above else FEATURE_COLOUR, linewidth=1.1))
+
+
+def _genome_legend() -> list:
+    families = [Patch(facecolor=colour, edgecolor="black", label=label) for label, colour in FAMILIES.values()]
+    return [*families,
+            Line2D([], [], color=FEATURIZER_COLOUR, label="shares featurizer of (above)"),
+            Line2D([], [], color=FEATURE_COLOUR, label="reads cached features of (below)")]
+
+
+# ---- reference genomes ---------------------------------------------------------------------------
+
+
+def reference_metrics(space_width: int, space_heads: int, depth: int, context_length: int = 4096,
+                      vocab_size: int = 256) -> dict[str, dict[str, float]]:
+    """Analytic metrics (params, cache_bytes, flops) of every reference genome at the search
+    space's width, heads and a depth, for `plot_pareto(reference_points=...)`.
+
+    No quality: that needs training, so the plot marks references on the cost axes only. A
+    reference that cannot be built at these settings (GQA's K/V repeat 4 needs heads divisible
+    by 4) is left out rather than failing the plot.
+    """
+    metrics: dict[str, dict[str, float]] = {}
+    for name in REFERENCE_GENOMES:
+        try:
+            genome = reference_genome(name, depth=depth, width=space_width, heads=space_heads)
+        except ValueError:
+            continue
+        metrics[name] = analytic_metrics(genome, context_length, vocab_size)
+    return metrics
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    """Render `fig` to a PNG at `path` (parent folders created) and drop its artists."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)  # attach the Agg canvas: PNG output without pyplot or a display
+    fig.savefig(path, dpi=DPI)
+    fig.clear()
+    return path

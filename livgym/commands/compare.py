@@ -1,0 +1,54 @@
+"""`livgym compare CONFIG --methods ... --seeds N --budget N`: every method at equal budgets and seeds.
+
+Writes `runs/<config name>/compare-<timestamp>/` (or `--out`): one search run folder per method
+and seed, `compare.csv` (best reward and hypervolume after each unique evaluation),
+`compare.md` (mean, spread and 95 % interval at a quarter, half, three quarters and all of the
+budget) and `compare.png` (the curves).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from livgym.commands.evaluate import DEFAULT_STORE
+from livgym.controllers.compare import run_compare
+from livgym.controllers.config import METHOD_NAMES, SearchConfig
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("compare", help="run several search methods at the same budget and seeds")
+    parser.add_argument("config", nargs="?", help="YAML config file (default: the built-in defaults)")
+    parser.add_argument("--methods", default="maskable_ppo,random,evolution,nsga2",
+                        help=f"comma-separated, from {', '.join(METHOD_NAMES)}")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
+    parser.add_argument("--budget", type=int, help="unique evaluations per run (default: the config's)")
+    parser.add_argument("--out", type=Path, help="output folder (default runs/<config name>/compare-<timestamp>)")
+    parser.add_argument("--store", default=os.environ.get("LIVGYM_STORE", DEFAULT_STORE),
+                        help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE})")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = SearchConfig.from_yaml(args.config) if args.config else SearchConfig()
+    budget = args.budget or config.budget
+    config = config.with_overrides(budget=budget)  # validates the budget
+    if args.seeds < 1:
+        raise ValueError(f"--seeds {args.seeds}: give at least 1")
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    out = args.out or Path("runs") / config.name / time.strftime("compare-%Y%m%d-%H%M%S")
+    print(f"livgym compare {config.name}: {', '.join(methods)} x {args.seeds} seeds, budget {budget} -> {out}")
+
+    def progress(method: str, seed: int, tracker) -> None:
+        if tracker.exhausted:
+            print(f"  {method:<13} seed {seed}: best reward {tracker.best_reward:.4f}, "
+                  f"hypervolume {tracker.archive.hypervolume():.4f}", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    run_compare(config, methods, list(range(args.seeds)), budget, out, store=args.store, progress=progress)
+    print(f"done in {time.perf_counter() - start:.0f} s\n")
+    print((out / "compare.md").read_text())
+    return 0
