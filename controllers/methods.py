@@ -120,9 +120,11 @@ def rl_search(algorithm: type) -> SearchMethod:
                out_dir: Path | None = None) -> None:
         model = algorithm("MultiInputPolicy" if env.observation == "dict" else "MlpPolicy", env, seed=seed,
                           verbose=0, **params)
-        model.learn(total_timesteps=10**9, callback=StopWhenExhausted(tracker))
-        if out_dir is not None:
-            model.save(out_dir / "controller.zip")
+        try:
+            model.learn(total_timesteps=10**9, callback=StopWhenExhausted(tracker))
+        finally:  # also on Ctrl-C: the policy trained so far is kept
+            if out_dir is not None:
+                model.save(out_dir / "controller.zip")
 
     search.__name__ = search.__qualname__ = f"{algorithm.__name__.lower()}_search"
     search.__doc__ = f"{algorithm.__name__} on the design env until the budget is spent."

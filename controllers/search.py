@@ -26,11 +26,15 @@ from livgym.version import __version__
 BEST_DESIGNS = 5
 
 
+RUN_FILE = "run.yaml"  # where a run folder records its store and library version, for --resume
+
+
 @dataclass(frozen=True)
 class SearchResult:
     out_dir: Path | None
     tracker: SearchTracker
     config: SearchConfig
+    replayed: int = 0  # records of an interrupted run that the resumed run reproduced exactly
 
 
 def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | None = None,
@@ -49,6 +53,8 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.yaml").write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
+        run = {"livgym": __version__, "store": None if store is None else str(Path(store).resolve())}
+        (out_dir / RUN_FILE).write_text(yaml.safe_dump(run, sort_keys=False))
     try:
         METHODS[config.method](env, tracker, config.method_params(), config.seed, out_dir)
     finally:
@@ -56,6 +62,40 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         if out_dir is not None:  # also after Ctrl-C: what was evaluated is written
             write_outputs(out_dir, tracker, config)
     return SearchResult(out_dir, tracker, config)
+
+
+def resume_search(run_dir: Path, store: str | Path | None = None,
+                  progress: Callable[[SearchTracker], None] | None = None) -> SearchResult:
+    """Continue an interrupted run in its own folder, by deterministic replay.
+
+    Every method's choices flow from the seed, so re-running the saved config reproduces the
+    interrupted run step by step; each design it had evaluated is answered by the evaluation
+    store (nothing is trained again), the RL controller passes through the same updates, and
+    the run then carries on to its budget. `replayed` counts the records reproduced exactly;
+    on another machine or library version replay may diverge, and the store still answers every
+    design evaluated before.
+    """
+    run_dir = Path(run_dir)
+    config_path, run_path = run_dir / "config.yaml", run_dir / RUN_FILE
+    if not config_path.exists():
+        raise ValueError(f"--resume {run_dir}: no config.yaml there; is it a livgym search run folder?")
+    config = SearchConfig.from_yaml(config_path)
+    if store is None and run_path.exists():
+        store = (yaml.safe_load(run_path.read_text()) or {}).get("store")
+    before = _recorded_genomes(run_dir / "evaluations.csv")
+    result = run_search(config, run_dir, store=store, progress=progress)
+    now = [r.genome for r in result.tracker.records]
+    replayed = next((i for i, (a, b) in enumerate(zip(before, now)) if a != b), min(len(before), len(now)))
+    return SearchResult(result.out_dir, result.tracker, config, replayed)
+
+
+def _recorded_genomes(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    import csv
+
+    with path.open() as handle:
+        return [row["genome"] for row in csv.DictReader(handle)]
 
 
 def _objectives(env_args: dict[str, Any]):

@@ -121,3 +121,28 @@ def test_compare_runs_every_method_at_equal_budgets_and_seeds(tmp_path, capsys):
                  "--out", str(tmp_path / "cli"), "--store", str(tmp_path / "s.sqlite")]) == 0
     assert "| nsga2 |" in capsys.readouterr().out
     assert main(["compare", str(path), "--methods", "random,simulated_annealing", "--out", str(tmp_path / "x")]) == 2
+
+
+@pytest.mark.parametrize("method", ["evolution", "maskable_ppo"])
+def test_an_interrupted_run_resumes_without_re_evaluating(method, tmp_path):
+    from livgym.controllers.search import resume_search
+
+    config = SearchConfig(name="tiny", method=method, budget=10, seed=2, **TINY)
+    store, run_dir = tmp_path / "s.sqlite", tmp_path / "run"
+
+    def interrupt_after_four(tracker):
+        if tracker.used == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_search(config, run_dir, store=store, progress=interrupt_after_four)
+    assert len(genomes(run_dir)) == 4, "Ctrl-C writes what was evaluated"
+    assert (run_dir / "controller.zip").exists() == (method == "maskable_ppo")
+
+    resumed = resume_search(run_dir)  # the store recorded in the run folder
+    assert resumed.replayed == 4 and resumed.tracker.used == 10
+    assert [r.from_store for r in resumed.tracker.records[:4]] == [True] * 4, "nothing evaluated twice"
+    straight = run_search(config, None, store=tmp_path / "other.sqlite")
+    assert genomes(run_dir) == [r.genome for r in straight.tracker.records], "as if never interrupted"
+    with pytest.raises(ValueError, match="no config.yaml"):
+        resume_search(tmp_path)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from livgym.commands.evaluate import DEFAULT_STORE
 from livgym.controllers.config import METHOD_NAMES, SearchConfig
-from livgym.controllers.search import print_progress, run_search
+from livgym.controllers.search import print_progress, resume_search, run_search
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -25,22 +25,43 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--budget", type=int, help="override the number of unique evaluations")
     parser.add_argument("--seed", type=int, help="override the seed")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>/<timestamp>)")
-    parser.add_argument("--store", default=os.environ.get("LIVGYM_STORE", DEFAULT_STORE),
-                        help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE})")
+    parser.add_argument("--store", default=None,
+                        help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE}; "
+                             "with --resume, the run's own)")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                        help="continue an interrupted run in its folder (nothing already evaluated is trained again)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.resume is not None:
+        return resume(args)
+    store = args.store or os.environ.get("LIVGYM_STORE", DEFAULT_STORE)
     config = SearchConfig.from_yaml(args.config) if args.config else SearchConfig()
     config = config.with_overrides(method=args.method, budget=args.budget, seed=args.seed)
     out = args.out or Path("runs") / config.name / time.strftime("%Y%m%d-%H%M%S")
     print(f"livgym search {config.name}: {config.method}, budget {config.budget}, seed {config.seed} -> {out}")
     start = time.perf_counter()
     try:
-        result = run_search(config, out, store=args.store, progress=print_progress)
+        result = run_search(config, out, store=store, progress=print_progress)
     except KeyboardInterrupt:
         print(f"\ninterrupted: what was evaluated is written to {out}")
         return 130
     print(f"done in {time.perf_counter() - start:.0f} s\n")
     print((out / "summary.md").read_text())
     return 0 if result.tracker.used else 1
+
+
+def resume(args: argparse.Namespace) -> int:
+    if args.config or args.method or args.budget is not None or args.seed is not None or args.out:
+        raise ValueError("--resume RUN_DIR takes the run's own config and folder; drop CONFIG, --method, "
+                         "--budget, --seed and --out")
+    print(f"livgym search: resuming {args.resume}")
+    try:
+        result = resume_search(args.resume, store=args.store, progress=print_progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted again: what was evaluated is written to {args.resume}")
+        return 130
+    print(f"replayed {result.replayed} earlier evaluations from the store, then continued\n")
+    print((args.resume / "summary.md").read_text())
+    return 0
