@@ -87,7 +87,7 @@ class DesignEnv(gym.Env):
     - An invalid action: `invalid_action_penalty`.
     - `vector_reward=True` (`livgym/DesignMO-v0`): the reward is the objective utility vector
       (float32, MO-Gymnasium's convention; zeros before the final step, penalties on every
-      component), and `reward_space` describes it.
+      component, no shaping), and `reward_space` describes it.
 
     ## Starting State
     Build mode: the space's minimal design (LIV: one gated-MLP slot, `91111`). Edit mode: the
@@ -246,7 +246,7 @@ class DesignEnv(gym.Env):
             if self.on_evaluation is not None:
                 self.on_evaluation(info, reward)
         elif valid:
-            reward = self._zero_reward() + shaping
+            reward = self._zero_reward() if self.vector_reward else shaping
         else:
             reward = self._penalty(self.invalid_action_penalty)
         if terminated and not self.vector_reward:
