@@ -49,8 +49,12 @@ class Comparison:
 
 def run_compare(config: SearchConfig, methods: Sequence[str], seeds: Sequence[int], budget: int,
                 out_dir: Path, store: str | Path | None = None,
-                progress: Callable[[str, int, SearchTracker], None] | None = None) -> Comparison:
-    """Run each method for each seed (`out_dir/<method>/seed<k>/`), then write the comparison."""
+                progress: Callable[[str, int, SearchTracker], None] | None = None,
+                wandb: str = "disabled") -> Comparison:
+    """Run each method for each seed (`out_dir/<method>/seed<k>/`), then write the comparison.
+
+    With W&B on, every run logs the same series keyed by unique evaluations, in one group per
+    comparison, so W&B's charts compare the methods directly."""
     unknown = [m for m in methods if m not in METHOD_NAMES]
     if unknown or not methods:
         raise ValueError(f"--methods: unknown method(s) {unknown}; known: {list(METHOD_NAMES)}" if unknown
@@ -63,7 +67,8 @@ def run_compare(config: SearchConfig, methods: Sequence[str], seeds: Sequence[in
         for seed in seeds:
             run_config = config.with_overrides(method=method, seed=seed, budget=budget)
             hook = None if progress is None else (lambda tracker, m=method, s=seed: progress(m, s, tracker))
-            result = run_search(run_config, out_dir / method / f"seed{seed}", store=store, progress=hook)
+            result = run_search(run_config, out_dir / method / f"seed{seed}", store=store, progress=hook,
+                                wandb=wandb, group=f"{config.name}-{out_dir.name}")
             for series in SERIES:
                 rows[series].append(_curve(result.tracker, series, budget))
         curves[method] = {series: np.stack(values) for series, values in rows.items()}

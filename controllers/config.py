@@ -26,6 +26,7 @@ from typing import Any, Mapping
 import yaml
 
 from livgym.envs.liv_env import ENV_ARGUMENTS, SPACE_ARGUMENTS
+from livgym.rewards.objectives import ObjectiveSet
 
 METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "nsga2", "maskable_ppo", "ppo", "a2c")
 # Hyperparameters an RL method accepts (SB3's constructor arguments; policy_kwargs as a dict).
@@ -78,6 +79,11 @@ class SearchConfig:
         _check_keys(f"{where}: methods", self.methods, set(METHOD_NAMES))
         for method, params in self.methods.items():
             _check_keys(f"{where}: methods.{method}", params, METHOD_KEYS[method])
+
+    def objectives(self) -> ObjectiveSet:
+        """The env's objectives, built as the env builds them (so archives and logs agree)."""
+        names = tuple(self.env.get("objectives", ("quality", "params", "cache_bytes")))
+        return ObjectiveSet.from_names(names, **dict(self.env.get("objective_overrides") or {}))
 
     def method_params(self, method: str | None = None) -> dict[str, Any]:
         """A method's hyperparameters: its defaults updated by the config's `methods` entry."""

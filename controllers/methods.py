@@ -1,8 +1,9 @@
 """Search methods, all driving the same `DesignEnv` so they share its space, evaluator, store,
 reward and budget accounting (`SearchTracker`).
 
-A method is a function `(env, tracker, params, seed, out_dir) -> None` that finishes designs
-until `tracker.exhausted`; `METHODS` maps config names to them. Baselines act through the env's
+A method is a function `(env, tracker, params, seed, out_dir, sb3_output) -> None` that
+finishes designs until `tracker.exhausted`; `METHODS` maps config names to them (`sb3_output`,
+an SB3 logger output such as W&B's, matters to the RL methods only). Baselines act through the env's
 action masks, so they only ever propose valid designs, as the RL controller does.
 """
 
@@ -16,12 +17,13 @@ import numpy as np
 from sb3_contrib import MaskablePPO
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import KVWriter, Logger
 
 from livgym.controllers.nsga2 import nsga2_search
 from livgym.controllers.tracker import SearchTracker
 from livgym.envs.design_env import DesignEnv
 
-SearchMethod = Callable[[DesignEnv, SearchTracker, dict[str, Any], int, Path | None], None]
+SearchMethod = Callable[..., None]
 MAX_IDLE_EPISODES = 10_000  # episodes in a row that find nothing new: the space is used up
 
 
@@ -61,7 +63,7 @@ class _Idle:
 
 
 def random_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
-                  out_dir: Path | None = None) -> None:
+                  out_dir: Path | None = None, sb3_output: Any = None) -> None:
     """Random valid designs: random masked walks from the env's start."""
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
@@ -72,7 +74,7 @@ def random_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any]
 
 
 def regularized_evolution(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
-                          out_dir: Path | None = None) -> None:
+                          out_dir: Path | None = None, sb3_output: Any = None) -> None:
     """Regularized (aging) evolution (Real et al., 2019): tournament of `sample` from a
     `population` queue, the winner mutated by one random allowed edit, the oldest removed."""
     population_size, sample_size = int(params["population"]), int(params["sample"])
@@ -117,9 +119,11 @@ def rl_search(algorithm: type) -> SearchMethod:
     """A method that trains an SB3 `algorithm` on the env until the budget is spent and saves it."""
 
     def search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
-               out_dir: Path | None = None) -> None:
+               out_dir: Path | None = None, sb3_output: KVWriter | None = None) -> None:
         model = algorithm("MultiInputPolicy" if env.observation == "dict" else "MlpPolicy", env, seed=seed,
                           verbose=0, **params)
+        if sb3_output is not None:  # SB3's training metrics (losses, entropy, ...) to W&B
+            model.set_logger(Logger(folder=None, output_formats=[sb3_output]))
         try:
             model.learn(total_timesteps=10**9, callback=StopWhenExhausted(tracker))
         finally:  # also on Ctrl-C: the policy trained so far is kept

@@ -58,9 +58,10 @@ def plot_pareto(tracker: SearchTracker, path: str | Path,
     """Quality (else the first objective) against each other objective, one panel per cost.
 
     Every archived design is a faint point and the Pareto front is highlighted. Reference
-    genomes (name -> metrics, e.g. from `reference_metrics`) are drawn as points where their
-    metrics include the vertical objective, else as labelled lines on the cost axis alone.
-    A single-objective search is drawn against the evaluation number.
+    genomes (name -> metrics, e.g. from `reference_metrics`) are markers named in the legend: a
+    point where their metrics include the vertical objective, else a mark with a dotted line on
+    the cost axis alone. A single-objective search is drawn against the order designs were
+    archived. Log-scale objectives get log axes.
     """
     y_objective, x_objectives = _pareto_axes(tracker.objectives.objectives)
     fig = Figure(figsize=(5.0 * len(x_objectives), 4.6), layout="constrained")
@@ -84,7 +85,7 @@ def plot_pareto(tracker: SearchTracker, path: str | Path,
 
 
 def _pareto_axes(objectives: Sequence[Objective]) -> tuple[Objective, list[Objective | None]]:
-    """(vertical objective, horizontal objectives); None stands for the evaluation number."""
+    """(vertical objective, horizontal objectives); None stands for the archive order."""
     y = next((o for o in objectives if o.name == "quality"), objectives[0])
     xs: list[Objective | None] = [o for o in objectives if o is not y]
     return y, xs or [None]
@@ -206,7 +207,7 @@ def plot_genome(genome: Genome, path: str | Path) -> Path:
 
 def _slot_box(ax: Axes, genome: Genome, position: int) -> None:
     """Slot `position` as a box spanning y 0..2 centred on x = position."""
-    family, colour = FAMILIES[genome.slot_genome(position).mixing]
+    _, colour = FAMILIES[genome.slot_genome(position).mixing]
     ax.add_patch(Rectangle((position - 0.4, 0.0), 0.8, 2.0, facecolor=colour, edgecolor="black", linewidth=0.6))
     name = CLASSES_BY_ID[genome.slots[position].liv_class].name
     fontsize = 8 if genome.depth <= 48 else 5
@@ -219,8 +220,9 @@ def _sharing_arrow(ax: Axes, source: int, target: int, above: bool) -> None:
     if source == target:
         return
     y = 2.0 if above else 0.0
-    arm = -14 if above else 14  # points, left of the source->target direction when positive: the
-    # bracket's height is the same whatever its span (sources always precede their targets)
+    # Arms in points, so every bracket has one height whatever its span; a positive arm points to
+    # the right of the source->target direction, which is rightward (sources precede targets): down.
+    arm = -14 if above else 14
     ax.add_patch(FancyArrowPatch(
         (source, y), (target, y), arrowstyle="-|>", mutation_scale=8, shrinkA=0, shrinkB=0,
         connectionstyle=f"bar,armA={arm},armB={arm},fraction=0",

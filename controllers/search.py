@@ -18,12 +18,16 @@ import yaml
 
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.methods import METHODS
+from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
 from livgym.controllers.tracker import SearchTracker
+from livgym.controllers.tracking import WandbTracker
 from livgym.envs.liv_env import LIVDesignEnv
+from livgym.envs.liv_space import LIVSearchSpace
 from livgym.models.genome import Genome
 from livgym.version import __version__
 
 BEST_DESIGNS = 5
+FRONT_DIAGRAMS = 8  # block diagrams of the front's members with the highest first utility
 
 
 RUN_FILE = "run.yaml"  # where a run folder records its store and library version, for --resume
@@ -38,34 +42,46 @@ class SearchResult:
 
 
 def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | None = None,
-               progress: Callable[[SearchTracker], None] | None = None) -> SearchResult:
-    """Run `config.method` until `config.budget` unique designs are evaluated; write `out_dir`."""
+               progress: Callable[[SearchTracker], None] | None = None, wandb: str = "disabled",
+               plots: bool = True, group: str | None = None) -> SearchResult:
+    """Run `config.method` until `config.budget` unique designs are evaluated; write `out_dir`.
+
+    `wandb` is "offline" (a run under `out_dir/wandb/`, `wandb sync` uploads it), "online" or
+    "disabled"; `plots` adds the PNGs (Pareto front, progress, front members' block diagrams).
+    """
+    if wandb != "disabled" and out_dir is None:
+        raise ValueError(f"wandb={wandb!r} needs a run folder (out_dir) for its files")
     torch.set_num_threads(1)  # evaluations and the policy are small; threads would only contend
-    env_args = dict(config.env)
-    tracker = SearchTracker(_objectives(env_args), config.budget)
+    tracker = SearchTracker(config.objectives(), config.budget)
+    board = WandbTracker(config, wandb, out_dir or Path("."), group=group)
 
     def on_evaluation(info: dict[str, Any], reward: Any) -> None:
         tracker(info, reward)
+        board.log_new(tracker)
         if progress is not None:
             progress(tracker)
 
-    env = LIVDesignEnv(**config.space, store=store, **env_args, on_evaluation=on_evaluation)
+    env = LIVDesignEnv(**config.space, store=store, **config.env, on_evaluation=on_evaluation)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.yaml").write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
         run = {"livgym": __version__, "store": None if store is None else str(Path(store).resolve())}
         (out_dir / RUN_FILE).write_text(yaml.safe_dump(run, sort_keys=False))
     try:
-        METHODS[config.method](env, tracker, config.method_params(), config.seed, out_dir)
+        METHODS[config.method](env, tracker, config.method_params(), config.seed, out_dir, board.sb3_output())
+    except BaseException:
+        board.close(exit_code=1)
+        raise
     finally:
         env.close()
         if out_dir is not None:  # also after Ctrl-C: what was evaluated is written
-            write_outputs(out_dir, tracker, config)
+            write_outputs(out_dir, tracker, config, env.space if plots else None)
+    board.finish(tracker, out_dir)
     return SearchResult(out_dir, tracker, config)
 
 
 def resume_search(run_dir: Path, store: str | Path | None = None,
-                  progress: Callable[[SearchTracker], None] | None = None) -> SearchResult:
+                  progress: Callable[[SearchTracker], None] | None = None, wandb: str = "disabled") -> SearchResult:
     """Continue an interrupted run in its own folder, by deterministic replay.
 
     Every method's choices flow from the seed, so re-running the saved config reproduces the
@@ -83,7 +99,7 @@ def resume_search(run_dir: Path, store: str | Path | None = None,
     if store is None and run_path.exists():
         store = (yaml.safe_load(run_path.read_text()) or {}).get("store")
     before = _recorded_genomes(run_dir / "evaluations.csv")
-    result = run_search(config, run_dir, store=store, progress=progress)
+    result = run_search(config, run_dir, store=store, progress=progress, wandb=wandb)
     now = [r.genome for r in result.tracker.records]
     replayed = next((i for i, (a, b) in enumerate(zip(before, now)) if a != b), min(len(before), len(now)))
     return SearchResult(result.out_dir, result.tracker, config, replayed)
@@ -98,16 +114,10 @@ def _recorded_genomes(path: Path) -> list[str]:
         return [row["genome"] for row in csv.DictReader(handle)]
 
 
-def _objectives(env_args: dict[str, Any]):
-    """The env's ObjectiveSet, built the way the env builds it (so the archive agrees)."""
-    from livgym.rewards.objectives import ObjectiveSet
-
-    names = tuple(env_args.get("objectives", ("quality", "params", "cache_bytes")))
-    return ObjectiveSet.from_names(names, **dict(env_args.get("objective_overrides") or {}))
-
-
-def write_outputs(out_dir: Path, tracker: SearchTracker, config: SearchConfig) -> None:
-    """evaluations.csv, pareto.csv / .json, best/*.json and summary.md."""
+def write_outputs(out_dir: Path, tracker: SearchTracker, config: SearchConfig,
+                  space: LIVSearchSpace | None = None) -> None:
+    """evaluations.csv, pareto.csv / .json, best/*.json, summary.md and, given the search's
+    space, the plots: pareto.png (reference genomes marked), progress.png, front/*.png."""
     tracker.to_csv(out_dir / "evaluations.csv")
     tracker.archive.to_csv(out_dir / "pareto.csv")
     tracker.archive.to_json(out_dir / "pareto.json")
@@ -118,7 +128,18 @@ def write_outputs(out_dir: Path, tracker: SearchTracker, config: SearchConfig) -
         path = best_dir / f"{rank:02d}-{record.genome_hash}.json"
         path.write_text(Genome.from_string(record.genome).to_json())
         best_files.append((record, path))
+    if space is not None:
+        write_plots(out_dir, tracker, space)
     (out_dir / "summary.md").write_text(summary(tracker, config, best_files, out_dir))
+
+
+def write_plots(out_dir: Path, tracker: SearchTracker, space: LIVSearchSpace) -> None:
+    references = reference_metrics(space.width, space.heads, space.start_depth, space.context_length, space.vocab_size)
+    plot_pareto(tracker, out_dir / "pareto.png", reference_points=references)
+    plot_progress(tracker, out_dir / "progress.png")
+    front = sorted(tracker.archive.front(), key=lambda e: -e.utilities[0])[:FRONT_DIAGRAMS]
+    for rank, entry in enumerate(front, 1):
+        plot_genome(Genome.from_string(entry.payload["genome"]), out_dir / "front" / f"{rank:02d}-{entry.key}.png")
 
 
 def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_dir: Path) -> str:
@@ -142,6 +163,8 @@ def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_
     for entry in sorted(tracker.archive.front(), key=lambda e: -e.utilities[0]):
         lines.append(f"| `{entry.payload.get('genome', entry.key)}` | "
                      + " | ".join(_fmt(entry.metrics[o.key]) for o in tracker.objectives.objectives) + " |")
+    if (out_dir / "pareto.png").exists():
+        lines += ["", "![Pareto front](pareto.png)", "", "![Best reward and hypervolume](progress.png)"]
     lines += ["", "## Best designs by reward", "", "| rank | reward | genome | file |", "|---|---|---|---|"]
     for rank, (record, path) in enumerate(best_files, 1):
         lines.append(f"| {rank} | {record.reward:.4f} | `{record.genome}` | `{path.relative_to(out_dir)}` |")
@@ -150,7 +173,9 @@ def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_
               f"model = build_model(Genome.from_json(open('{best_files[0][1] if best_files else 'best/01-….json'}').read()), vocab_size=256)",
               "```", "", "Files: `config.yaml` (resolved config), `evaluations.csv` (every unique evaluation, with best "
               "reward and hypervolume so far), `pareto.csv` / `pareto.json` (the archive)"
-              + (", `controller.zip` (the trained policy)." if (out_dir / "controller.zip").exists() else "."), ""]
+              + (", `pareto.png`, `progress.png`, `front/*.png` (block diagrams)" if (out_dir / "pareto.png").exists() else "")
+              + (", `controller.zip` (the trained policy)" if (out_dir / "controller.zip").exists() else "")
+              + (", `wandb/` (the W&B run; `wandb sync` uploads it)" if (out_dir / "wandb").exists() else "") + ".", ""]
     return "\n".join(lines)
 
 

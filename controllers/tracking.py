@@ -9,7 +9,8 @@ steps only increase (a record logged at a lower step is dropped, with a warning)
 
 Modes: "offline" (the default) needs no account and writes `<directory>/wandb/offline-run-*`,
 uploadable later with `wandb sync`; "online" streams to the W&B server (needs `wandb login`);
-"disabled" writes nothing, for tests and dry runs.
+"disabled" writes nothing, for tests and dry runs. `run.finish()` can return before W&B's service
+process has written an offline run's `.wandb` file to the end; it finishes in the background.
 
 ```python
 with WandbTracker(config, "offline", out_dir, group="compare-methods") as wb:
@@ -31,7 +32,6 @@ import wandb
 from stable_baselines3.common.logger import KVWriter
 
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.search import _objectives
 from livgym.controllers.tracker import EvaluationRecord, SearchTracker
 
 PROJECT = "livgym"
@@ -50,13 +50,15 @@ class WandbTracker:
         if mode not in MODES:
             raise ValueError(f"W&B mode {mode!r} is not one of {MODES}; use 'offline' to log without an "
                              "account (upload later with `wandb sync`) or 'disabled' to log nothing")
-        if mode != "disabled":  # a disabled run must leave no trace, not even a folder
+        disabled = mode == "disabled"
+        if not disabled:
             Path(directory).mkdir(parents=True, exist_ok=True)
-        self.objectives = _objectives(dict(config.env))  # built as the search builds it: same names and keys
+        self.objectives = config.objectives()  # built as the search builds it: same names and keys
         # create_new: several trackers (e.g. one per method of a comparison) may be open at once, so
         # everything goes through this run object, never the global `wandb.log`.
         self.run = wandb.init(project=PROJECT, name=f"{config.name}-{config.method}-seed{config.seed}",
-                              config=config.resolved(), mode=mode, dir=str(directory), group=group,
+                              config=config.resolved(), mode=mode, group=group,
+                              dir=None if disabled else str(directory),  # disabled W&B still makes `dir`
                               job_type=config.method, reinit="create_new")
         self.run.define_metric(EVALUATION_STEP)
         for prefix in ("evaluation", "objective"):

@@ -89,7 +89,7 @@ def test_cli_search_writes_a_run_folder_and_rejects_bad_configs(tmp_path, capsys
     config.write_text(yaml.safe_dump({**TINY, "method": "random"}))
     out = tmp_path / "run"
     assert main(["search", str(config), "--budget", "6", "--seed", "1", "--out", str(out),
-                 "--store", str(tmp_path / "s.sqlite")]) == 0
+                 "--store", str(tmp_path / "s.sqlite"), "--wandb", "disabled"]) == 0
     printed = capsys.readouterr().out
     assert "## Pareto front" in printed and len(genomes(out)) == 6
     config.write_text("methods: {evolution: {size: 3}}\n")
@@ -118,7 +118,7 @@ def test_compare_runs_every_method_at_equal_budgets_and_seeds(tmp_path, capsys):
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(TINY))
     assert main(["compare", str(path), "--methods", "random,nsga2", "--seeds", "2", "--budget", "6",
-                 "--out", str(tmp_path / "cli"), "--store", str(tmp_path / "s.sqlite")]) == 0
+                 "--out", str(tmp_path / "cli"), "--store", str(tmp_path / "s.sqlite"), "--wandb", "disabled"]) == 0
     assert "| nsga2 |" in capsys.readouterr().out
     assert main(["compare", str(path), "--methods", "random,simulated_annealing", "--out", str(tmp_path / "x")]) == 2
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -29,18 +30,30 @@ def quiet_wandb(monkeypatch):
     monkeypatch.setenv("WANDB_SILENT", "true")
 
 
-def read_records(run_dir: Path) -> list[wandb_internal_pb2.Record]:
-    """The records of an offline run's `.wandb` file: a LevelDB-style log (7-byte file header, 32 KiB
-    blocks of chunks with a 7-byte header: CRC, length, type) of protobuf `Record`s. W&B 0.31 has no
-    Python reader of its own and writes no `wandb-summary.json` offline."""
-    data = next(run_dir.glob("*.wandb")).read_bytes()
-    assert data[:4] == b":W&B", "not a W&B transaction log"
+def read_records(run_dir: Path, timeout: float = 60.0) -> list[wandb_internal_pb2.Record]:
+    """The records of an offline run, once complete: `run.finish()` can return before W&B's
+    service process has written the log, so wait for its final `exit` record."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = parse_log(next(run_dir.glob("*.wandb")).read_bytes())
+        if any(r.WhichOneof("record_type") == "exit" for r in records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.1)
+
+
+def parse_log(data: bytes) -> list[wandb_internal_pb2.Record]:
+    """Parse a `.wandb` file: a LevelDB-style log (7-byte file header, 32 KiB blocks of chunks with
+    a 7-byte header: CRC, length, type) of protobuf `Record`s, up to the last complete chunk.
+    W&B 0.31 has no Python reader of its own and writes no `wandb-summary.json` offline."""
+    assert b":W&B".startswith(data[:4]), "not a W&B transaction log"
     records, chunk, position, block = [], b"", 7, 32768
     while position + 7 <= len(data):
         if block - position % block < 7:  # a block's tail too short for a header is padding
             position += block - position % block
             continue
         _, length, kind = struct.unpack("<IHB", data[position:position + 7])
+        if position + 7 + length > len(data):  # still being written
+            break
         chunk += data[position + 7:position + 7 + length]
         position += 7 + length
         if kind in (1, 4):  # a full record, or the last chunk of one
@@ -103,7 +116,7 @@ def test_offline_run_holds_evaluations_front_summary_and_plots(tmp_path):
     values = summary(records)
     assert values["evaluations"] == 6 and values["best_reward"] == pytest.approx(result.tracker.best_reward)
     assert values["hypervolume"] == pytest.approx(result.tracker.archive.hypervolume())
-    assert values["pareto/front"]["_type"] == "table-file" and values["plots/progress"]["_type"] == "image-file"
+    assert values["pareto/front/_type"] == "table-file" and values["plots/progress/_type"] == "image-file"
     table = json.loads(next((run_dir / "files" / "media" / "table").glob("pareto/front*.table.json")).read_text())
     assert table["columns"] == ["genome", "genome_hash", "params", "cache_bytes", "utility_params",
                                 "utility_cache_bytes"]
@@ -130,3 +143,20 @@ def test_sb3_metrics_interleave_with_evaluations_without_step_conflicts(tmp_path
     trained = [row for row in rows if "train/loss" in row]
     assert trained and all(row["sb3/timesteps"] in (64, 128) for row in trained)
     assert any("time/fps" in row for row in rows)
+
+
+def test_an_offline_search_logs_evaluations_sb3_metrics_and_plots(tmp_path):
+    config = SearchConfig(name="wired", method="maskable_ppo", budget=6,
+                          space={"max_depth": 4, "fidelity": "analytic"},
+                          env={"max_edits": 3, "objectives": ["params", "cache_bytes"]},
+                          methods={"maskable_ppo": {"n_steps": 8, "batch_size": 8}})  # an update before the budget ends
+    out = tmp_path / "run"
+    run_search(config, out, store=tmp_path / "s.sqlite", wandb="offline")
+    for png in ("pareto.png", "progress.png"):
+        assert (out / png).stat().st_size > 1000, png
+    assert list((out / "front").glob("*.png")), "block diagrams of the front's members"
+    assert "![Pareto front](pareto.png)" in (out / "summary.md").read_text()
+    rows = history(read_records(offline_run(out)))
+    indices = [row["evaluation/index"] for row in rows if "evaluation/index" in row]
+    assert indices == list(range(1, 7)), "one W&B row per unique evaluation"
+    assert any(key.startswith("train/") for row in rows for key in row), "SB3's training metrics reach W&B"

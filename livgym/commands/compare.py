@@ -29,6 +29,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="output folder (default runs/<config name>/compare-<timestamp>)")
     parser.add_argument("--store", default=os.environ.get("LIVGYM_STORE", DEFAULT_STORE),
                         help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE})")
+    parser.add_argument("--wandb", choices=("offline", "online", "disabled"), default="offline",
+                        help="W&B logging of every run, grouped by comparison (default offline)")
     parser.set_defaults(run=run)
 
 
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
                   f"hypervolume {tracker.archive.hypervolume():.4f}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    run_compare(config, methods, list(range(args.seeds)), budget, out, store=args.store, progress=progress)
+    run_compare(config, methods, list(range(args.seeds)), budget, out, store=args.store, progress=progress,
+                wandb=args.wandb)
     print(f"done in {time.perf_counter() - start:.0f} s\n")
     print((out / "compare.md").read_text())
     return 0

@@ -28,6 +28,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--store", default=None,
                         help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE}; "
                              "with --resume, the run's own)")
+    parser.add_argument("--wandb", choices=("offline", "online", "disabled"), default="offline",
+                        help="W&B logging: offline (default; no account, `wandb sync` uploads later), online, disabled")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue an interrupted run in its folder (nothing already evaluated is trained again)")
     parser.set_defaults(run=run)
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"livgym search {config.name}: {config.method}, budget {config.budget}, seed {config.seed} -> {out}")
     start = time.perf_counter()
     try:
-        result = run_search(config, out, store=store, progress=print_progress)
+        result = run_search(config, out, store=store, progress=print_progress, wandb=args.wandb)
     except KeyboardInterrupt:
         print(f"\ninterrupted: what was evaluated is written to {out}")
         return 130
@@ -58,7 +60,7 @@ def resume(args: argparse.Namespace) -> int:
                          "--budget, --seed and --out")
     print(f"livgym search: resuming {args.resume}")
     try:
-        result = resume_search(args.resume, store=args.store, progress=print_progress)
+        result = resume_search(args.resume, store=args.store, progress=print_progress, wandb=args.wandb)
     except KeyboardInterrupt:
         print(f"\ninterrupted again: what was evaluated is written to {args.resume}")
         return 130
