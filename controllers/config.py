@@ -6,7 +6,7 @@ with each run, so a run can be repeated from its own folder.
 
 ```yaml
 name: quickstart
-method: maskable_ppo        # random | evolution | nsga2 | maskable_ppo | ppo | a2c
+method: maskable_ppo        # random | evolution | nsga2 | maskable_ppo | ppo | a2c | recurrent_ppo
 budget: 60                  # unique designs evaluated
 seed: 0
 space: {max_depth: 8, fidelity: zero-cost}        # LIVSearchSpace arguments
@@ -28,7 +28,7 @@ import yaml
 from livgym.envs.liv_env import ENV_ARGUMENTS, SPACE_ARGUMENTS
 from livgym.rewards.objectives import ObjectiveSet
 
-METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "nsga2", "maskable_ppo", "ppo", "a2c")
+METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "nsga2", "maskable_ppo", "ppo", "a2c", "recurrent_ppo")
 # Hyperparameters an RL method accepts (SB3's constructor arguments; policy_kwargs as a dict).
 RL_KEYS: frozenset[str] = frozenset({
     "learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range", "ent_coef",
@@ -41,6 +41,7 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
     "maskable_ppo": RL_KEYS,
     "ppo": RL_KEYS,
     "a2c": RL_KEYS - {"batch_size", "n_epochs", "clip_range"},
+    "recurrent_ppo": RL_KEYS,
 }
 DEFAULT_METHODS: dict[str, dict[str, Any]] = {
     "random": {},
@@ -51,6 +52,7 @@ DEFAULT_METHODS: dict[str, dict[str, Any]] = {
     "maskable_ppo": {"n_steps": 64, "batch_size": 64, "learning_rate": 3e-4, "ent_coef": 0.01, "gamma": 1.0},
     "ppo": {"n_steps": 64, "batch_size": 64, "learning_rate": 3e-4, "ent_coef": 0.01, "gamma": 1.0},
     "a2c": {"n_steps": 8, "learning_rate": 7e-4, "ent_coef": 0.01, "gamma": 1.0},
+    "recurrent_ppo": {"n_steps": 64, "batch_size": 64, "learning_rate": 3e-4, "ent_coef": 0.01, "gamma": 1.0},
 }
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from sb3_contrib import MaskablePPO
+from sb3_contrib import MaskablePPO, RecurrentPPO
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter, Logger
+from stable_baselines3.common.torch_layers import CombinedExtractor
 
 from livgym.controllers.nsga2 import nsga2_search
 from livgym.controllers.tracker import SearchTracker
@@ -104,6 +105,15 @@ def regularized_evolution(env: DesignEnv, tracker: SearchTracker, params: dict[s
         idle.check()
 
 
+class IntCombinedExtractor(CombinedExtractor):
+    """SB3's Dict extractor with a Python-int `features_dim`: SB3 sums a MultiDiscrete's nvec
+    into a NumPy integer, which torch's LSTM (RecurrentPPO) rejects as an input size."""
+
+    def __init__(self, observation_space, **kwargs) -> None:
+        super().__init__(observation_space, **kwargs)
+        self._features_dim = int(self._features_dim)
+
+
 class StopWhenExhausted(BaseCallback):
     """Ends `learn()` at the first step after the search's budget is spent."""
 
@@ -120,8 +130,14 @@ def rl_search(algorithm: type) -> SearchMethod:
 
     def search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
                out_dir: Path | None = None, sb3_output: KVWriter | None = None) -> None:
-        model = algorithm("MultiInputPolicy" if env.observation == "dict" else "MlpPolicy", env, seed=seed,
-                          verbose=0, **params)
+        policy = "MultiInputPolicy" if env.observation == "dict" else "MlpPolicy"
+        if algorithm is RecurrentPPO:  # an LSTM policy; no masks, so invalid actions cost the env's penalty
+            policy = policy.replace("Policy", "LstmPolicy")
+            if env.observation == "dict":
+                kwargs = dict(params.get("policy_kwargs") or {})
+                kwargs.setdefault("features_extractor_class", IntCombinedExtractor)
+                params = {**params, "policy_kwargs": kwargs}
+        model = algorithm(policy, env, seed=seed, verbose=0, **params)
         if sb3_output is not None:  # SB3's training metrics (losses, entropy, ...) to W&B
             model.set_logger(Logger(folder=None, output_formats=[sb3_output]))
         try:
@@ -142,4 +158,5 @@ METHODS: dict[str, SearchMethod] = {
     "maskable_ppo": rl_search(MaskablePPO),
     "ppo": rl_search(PPO),
     "a2c": rl_search(A2C),
+    "recurrent_ppo": rl_search(RecurrentPPO),
 }

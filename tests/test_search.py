@@ -19,6 +19,7 @@ TINY = {"space": {"max_depth": 5, "fidelity": "analytic"},
         "env": {"max_edits": 4, "objectives": ["params", "cache_bytes"]},
         "methods": {"maskable_ppo": {"n_steps": 16, "batch_size": 16},
                     "ppo": {"n_steps": 16, "batch_size": 16}, "a2c": {"n_steps": 4},
+                    "recurrent_ppo": {"n_steps": 16, "batch_size": 16},
                     "evolution": {"population": 4, "sample": 2}, "nsga2": {"population": 6}}}
 
 
@@ -37,7 +38,7 @@ def test_every_method_runs_end_to_end_within_its_budget(method, tmp_path):
         assert (out / name).exists(), name
     assert len(genomes(out)) == 12 and len(set(genomes(out))) == 12
     assert list((out / "best").glob("*.json")), "the best designs are saved as genome JSON"
-    assert (out / "controller.zip").exists() == (method in ("maskable_ppo", "ppo", "a2c"))
+    assert (out / "controller.zip").exists() == (method in ("maskable_ppo", "ppo", "a2c", "recurrent_ppo"))
     assert SearchConfig.from_yaml(out / "config.yaml").method == method  # the saved config re-runs
 
 
