@@ -1,7 +1,7 @@
 """Search methods against each other at equal unique evaluations: `livgym compare`, recorded.
 
     python benchmarks/compare_methods.py [--config ../runs/quickstart.yaml] [--budget 100] [--seeds 5]
-        [--methods maskable_ppo,random,evolution,nsga2] [--out ../runs/benchmarks/compare]
+        [--methods maskable_ppo,random,evolution,nsga2] [--out ../runs/benchmarks/compare] [--wandb offline]
 
 Runs every method for every seed on one config (default: the quickstart, zero-cost quality
 against parameters and cache), all through one evaluation store, and prints the machine, the
@@ -27,11 +27,12 @@ def main() -> None:
     parser.add_argument("--methods", default="maskable_ppo,random,evolution,nsga2")
     parser.add_argument("--out", type=Path, default=Path("../runs/benchmarks/compare"))
     parser.add_argument("--store", default="../runs/benchmarks/compare.sqlite")
+    parser.add_argument("--wandb", default="offline", choices=("offline", "online", "disabled"))
     args = parser.parse_args()
     print(f"machine: {machine()}")
     start = time.perf_counter()
     livgym(["compare", args.config, "--methods", args.methods, "--seeds", str(args.seeds),
-            "--budget", str(args.budget), "--out", str(args.out), "--store", args.store])
+            "--budget", str(args.budget), "--out", str(args.out), "--store", args.store, "--wandb", args.wandb])
     print(f"benchmark wall time: {time.perf_counter() - start:.0f} s")
 
 
