@@ -99,7 +99,7 @@ def write_comparison(comparison: Comparison, out_dir: Path) -> None:
         for method in comparison.methods:
             for k, seed in enumerate(comparison.seeds):
                 for i in range(comparison.budget):
-                    writer.writerow([method, seed, i + 1, *(repr(comparison.curves[method][s][k, i]) for s in SERIES)])
+                    writer.writerow([method, seed, i + 1, *(repr(float(comparison.curves[method][s][k, i])) for s in SERIES)])
     (out_dir / "compare.md").write_text(comparison_table(comparison))
     plot_comparison(comparison, out_dir / "compare.png")
 
@@ -116,7 +116,22 @@ def comparison_table(comparison: Comparison) -> str:
         cells = [f"{m:.4f} +- {sd:.4f} [{h:.4f}]" for s in SERIES for n in marks
                  for m, sd, h in [summaries[n][method][s]]]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    first, others = comparison.methods[0], comparison.methods[1:]
+    if others and len(comparison.seeds) > 1:
+        lines += ["", f"Welch's t-test of {first} against each other method after {comparison.budget} "
+                  "evaluations (two-sided p; a difference, not a direction):", ""]
+        for other in others:
+            tests = [f"{s.replace('_', ' ')} p = {welch(comparison, first, other, s):.4f}" for s in SERIES]
+            lines.append(f"- {first} vs {other}: " + ", ".join(tests))
     return "\n".join(lines) + "\n"
+
+
+def welch(comparison: Comparison, a: str, b: str, series: str) -> float:
+    """Two-sided p of Welch's t-test between two methods' final values of a series."""
+    x, y = comparison.curves[a][series][:, -1], comparison.curves[b][series][:, -1]
+    if np.std(x) == 0 and np.std(y) == 0:
+        return 1.0 if np.mean(x) == np.mean(y) else 0.0
+    return float(stats.ttest_ind(x, y, equal_var=False).pvalue)
 
 
 def plot_comparison(comparison: Comparison, path: Path) -> Path:

@@ -113,6 +113,7 @@ def test_compare_runs_every_method_at_equal_budgets_and_seeds(tmp_path, capsys):
     assert (tmp_path / "cmp" / "compare.png").stat().st_size > 0
     table = (tmp_path / "cmp" / "compare.md").read_text()
     assert "| random |" in table and "best reward @ 8" in table
+    assert "- random vs evolution: best reward p = " in table
     mean, std, half = comparison.summary(8)["random"]["best_reward"]
     assert mean == pytest.approx(comparison.curves["random"]["best_reward"][:, -1].mean())
 
