@@ -33,6 +33,7 @@ METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "nsga2", "maskable_ppo",
 RL_KEYS: frozenset[str] = frozenset({
     "learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range", "ent_coef",
     "vf_coef", "max_grad_norm", "normalize_advantage", "policy_kwargs", "device",
+    "n_envs",  # parallel envs in the rollout (in-process copies sharing the budget tracker)
 })
 METHOD_KEYS: dict[str, frozenset[str]] = {
     "random": frozenset(),

@@ -1,9 +1,10 @@
 """Search methods, all driving the same `DesignEnv` so they share its space, evaluator, store,
 reward and budget accounting (`SearchTracker`).
 
-A method is a function `(env, tracker, params, seed, out_dir, sb3_output) -> None` that
-finishes designs until `tracker.exhausted`; `METHODS` maps config names to them (`sb3_output`,
-an SB3 logger output such as W&B's, matters to the RL methods only). Baselines act through the env's
+A method is a function `(env, tracker, params, seed, out_dir, sb3_output, make_env) -> None`
+that finishes designs until `tracker.exhausted`; `METHODS` maps config names to them.
+`sb3_output` (an SB3 logger output such as W&B's) and `make_env` (a factory of more envs on
+the same tracker, for `n_envs` > 1) matter to the RL methods only. Baselines act through the env's
 action masks, so they only ever propose valid designs, as the RL controller does.
 """
 
@@ -18,7 +19,9 @@ from sb3_contrib import MaskablePPO, RecurrentPPO
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter, Logger
+from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.torch_layers import CombinedExtractor
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 from livgym.controllers.nsga2 import nsga2_search
 from livgym.controllers.tracker import SearchTracker
@@ -64,7 +67,8 @@ class _Idle:
 
 
 def random_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
-                  out_dir: Path | None = None, sb3_output: Any = None) -> None:
+                  out_dir: Path | None = None, sb3_output: Any = None,
+                  make_env: Any = None) -> None:
     """Random valid designs: random masked walks from the env's start."""
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
@@ -75,7 +79,8 @@ def random_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any]
 
 
 def regularized_evolution(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
-                          out_dir: Path | None = None, sb3_output: Any = None) -> None:
+                          out_dir: Path | None = None, sb3_output: Any = None,
+                          make_env: Any = None) -> None:
     """Regularized (aging) evolution (Real et al., 2019): tournament of `sample` from a
     `population` queue, the winner mutated by one random allowed edit, the oldest removed."""
     population_size, sample_size = int(params["population"]), int(params["sample"])
@@ -129,11 +134,22 @@ def rl_search(algorithm: type) -> SearchMethod:
     """A method that trains an SB3 `algorithm` on the env until the budget is spent and saves it."""
 
     def search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
-               out_dir: Path | None = None, sb3_output: KVWriter | None = None) -> None:
-        policy = "MultiInputPolicy" if env.observation == "dict" else "MlpPolicy"
+               out_dir: Path | None = None, sb3_output: KVWriter | None = None,
+               make_env: Callable[[], DesignEnv] | None = None) -> None:
+        params = dict(params)
+        n_envs = int(params.pop("n_envs", 1))
+        if n_envs > 1:  # in-process copies, so every copy's evaluations reach the same tracker
+            if make_env is None:
+                raise ValueError(f"{algorithm.__name__}: n_envs={n_envs} needs an env factory")
+            first = env
+            env = DummyVecEnv([lambda: Monitor(first)] + [lambda: Monitor(make_env())] * (n_envs - 1))
+        elif n_envs < 1:
+            raise ValueError(f"{algorithm.__name__}: n_envs={n_envs} must be at least 1")
+        observation = env.get_attr("observation")[0] if n_envs > 1 else env.observation
+        policy = "MultiInputPolicy" if observation == "dict" else "MlpPolicy"
         if algorithm is RecurrentPPO:  # an LSTM policy; no masks, so invalid actions cost the env's penalty
             policy = policy.replace("Policy", "LstmPolicy")
-            if env.observation == "dict":
+            if observation == "dict":
                 kwargs = dict(params.get("policy_kwargs") or {})
                 kwargs.setdefault("features_extractor_class", IntCombinedExtractor)
                 params = {**params, "policy_kwargs": kwargs}

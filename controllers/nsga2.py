@@ -38,7 +38,8 @@ WORST = 1e6  # the objective values of a design whose evaluation failed
 
 
 def nsga2_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
-                 out_dir: Path | None = None, sb3_output: Any = None) -> None:
+                 out_dir: Path | None = None, sb3_output: Any = None,
+                 make_env: Any = None) -> None:
     """NSGA-II (`population`, `tournament`, `crossover_prob`, `mutation_rate`) until the budget is spent."""
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)

@@ -61,14 +61,18 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         if progress is not None:
             progress(tracker)
 
-    env = LIVDesignEnv(**config.space, store=store, **config.env, on_evaluation=on_evaluation)
+    def make_env() -> LIVDesignEnv:
+        return LIVDesignEnv(**config.space, store=store, **config.env, on_evaluation=on_evaluation)
+
+    env = make_env()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.yaml").write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
         run = {"livgym": __version__, "store": None if store is None else str(Path(store).resolve())}
         (out_dir / RUN_FILE).write_text(yaml.safe_dump(run, sort_keys=False))
     try:
-        METHODS[config.method](env, tracker, config.method_params(), config.seed, out_dir, board.sb3_output())
+        METHODS[config.method](env, tracker, config.method_params(), config.seed, out_dir, board.sb3_output(),
+                               make_env)
     except BaseException:
         board.close(exit_code=1)
         raise
@@ -186,9 +190,10 @@ def _fmt(value: float) -> str:
 
 
 def print_progress(tracker: SearchTracker, stream=sys.stderr) -> None:
-    """Evaluations done, best reward and hypervolume: one updating line on a terminal, a line
-    every ten evaluations otherwise (logs)."""
-    line = (f"  evaluations {tracker.used}/{tracker.budget}  best reward {tracker.best_reward:.4f}  "
+    """Evaluations done, best reward, best quality and hypervolume: one updating line on a
+    terminal, a line every ten evaluations otherwise (logs)."""
+    quality = f"best quality {tracker.best_quality:.4f}  " if math.isfinite(tracker.best_quality) else ""
+    line = (f"  evaluations {tracker.used}/{tracker.budget}  best reward {tracker.best_reward:.4f}  {quality}"
             f"hypervolume {tracker.archive.hypervolume():.4f}  revisits {tracker.revisits}")
     if stream.isatty():
         print("\r" + line, end="\n" if tracker.exhausted else "", file=stream, flush=True)

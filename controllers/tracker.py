@@ -53,6 +53,7 @@ class SearchTracker:
         self.revisits = 0
         self._seen: set[str] = set()
         self.best_reward = -math.inf
+        self.best_quality = -math.inf  # the best `quality` metric seen (for progress displays)
 
     @property
     def used(self) -> int:
@@ -74,6 +75,8 @@ class SearchTracker:
         if info["status"] == "ok" and all(k in metrics for k in (o.key for o in self.objectives.objectives)):
             self.archive.add(key, metrics, {"genome": info["genome"]})
         self.best_reward = max(self.best_reward, scalar)
+        if info["status"] == "ok" and math.isfinite(metrics.get("quality", math.nan)):
+            self.best_quality = max(self.best_quality, metrics["quality"])
         self.records.append(EvaluationRecord(
             index=self.used + 1, genome=info["genome"], genome_hash=key, status=info["status"],
             from_store=bool(info["cache_hit"]), reward=scalar, utilities=utilities, metrics=metrics,

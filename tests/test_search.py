@@ -53,6 +53,15 @@ def test_same_seed_same_designs(method, tmp_path):
     assert [r.genome for r in other.tracker.records] != genomes(tmp_path / "a")
 
 
+def test_rl_controllers_roll_out_several_envs_on_one_budget(tmp_path):
+    methods = {**TINY["methods"], "maskable_ppo": {"n_steps": 8, "batch_size": 16, "n_envs": 2}}
+    config = SearchConfig(name="tiny", method="maskable_ppo", budget=12, **{**TINY, "methods": methods})
+    result = run_search(config, None, store=tmp_path / "s.sqlite")
+    assert result.tracker.used == 12
+    again = run_search(config, None, store=tmp_path / "t.sqlite")
+    assert [r.genome for r in again.tracker.records] == [r.genome for r in result.tracker.records]
+
+
 def test_revisits_are_free_and_counted():
     tracker = SearchTracker(ObjectiveSet.from_names(["params"]), budget=2)
     info = {"genome_hash": "h1", "genome": "91111@w64h4", "status": "ok", "cache_hit": False,
