@@ -19,6 +19,7 @@ import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -157,11 +158,15 @@ def _axis_label(objective: Objective) -> str:
 
 
 def plot_progress(tracker: SearchTracker, path: str | Path) -> Path:
-    """Best reward (with each design's reward, faint) and the front's hypervolume against the
-    number of unique evaluations: the budget every method spends, so methods compare on one axis."""
-    fig = Figure(figsize=(6.0, 5.0), layout="constrained")
-    reward_ax, hv_ax = fig.subplots(2, 1, sharex=True)
+    """Best reward (with each design's reward, faint), best quality (when quality is measured)
+    and the front's hypervolume against the number of unique evaluations: the budget every
+    method spends, so methods compare on one axis."""
     records = tracker.records
+    qualities = [r.metrics.get("quality", math.nan) if r.status == "ok" else math.nan for r in records]
+    with_quality = any(math.isfinite(q) for q in qualities)
+    fig = Figure(figsize=(6.0, 6.8 if with_quality else 5.0), layout="constrained")
+    axes = fig.subplots(3 if with_quality else 2, 1, sharex=True)
+    reward_ax, hv_ax = axes[0], axes[-1]
     index = [r.index for r in records]
     if records:
         reward_ax.scatter(index, [r.reward for r in records], s=8, color="0.6", alpha=0.5, label="design")
@@ -170,11 +175,16 @@ def plot_progress(tracker: SearchTracker, path: str | Path) -> Path:
         hv_ax.step(index, [r.hypervolume for r in records], where="post", color="#55a868")
     else:
         reward_ax.text(0.5, 0.5, "no evaluations yet", transform=reward_ax.transAxes, ha="center", va="center")
+    if with_quality:
+        best = np.fmax.accumulate(np.where(np.isfinite(qualities), qualities, -np.inf))
+        axes[1].scatter(index, qualities, s=8, color="0.6", alpha=0.5)
+        axes[1].step(index, np.where(np.isfinite(best), best, np.nan), where="post", color="#c44e52")
+        axes[1].set_ylabel("quality (best so far)")
     reward_ax.set_ylabel("reward")
     hv_ax.set_ylabel("hypervolume (utility space)")
     hv_ax.set_xlabel("unique evaluations")
     hv_ax.set_xlim(0, max(tracker.budget, tracker.used) + 0.5)
-    for ax in (reward_ax, hv_ax):
+    for ax in axes:
         ax.grid(True, alpha=0.3)
     fig.suptitle(f"Search progress: {tracker.used} of {tracker.budget} evaluations, {tracker.revisits} revisits")
     return _save(fig, path)

@@ -27,7 +27,7 @@ from livgym.models.genome import Genome
 from livgym.version import __version__
 
 BEST_DESIGNS = 5
-FRONT_DIAGRAMS = 8  # block diagrams of the front's members with the highest first utility
+FRONT_DIAGRAMS = 32  # block diagrams of front members (highest first utility first); a bound on plotting time
 
 
 RUN_FILE = "run.yaml"  # where a run folder records its store and library version, for --resume
