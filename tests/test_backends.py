@@ -1,0 +1,42 @@
+"""Evaluation backends: the same results whichever backend runs a job; a dying worker is
+retried and then recorded as failed, without losing the rest of the batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from livgym.models import reference_genome
+from livgym.rewards.backends import EvaluationJob, InlineBackend, ProcessPoolBackend
+from livgym.rewards.store import EvaluationStore
+
+GENOMES = [reference_genome(name, depth=4, width=64, heads=4).to_string()
+           for name in ("transformer++", "mamba-like", "gated-conv", "striped-hybrid")]
+
+
+def test_process_pool_results_equal_inline_results(tmp_path):
+    jobs = [EvaluationJob.of("zero-cost", genome, seed=1) for genome in GENOMES]
+    with InlineBackend(tmp_path / "inline.sqlite") as inline, ProcessPoolBackend(tmp_path / "pool.sqlite", 2) as pool:
+        here, there = inline.run(jobs), pool.run(jobs)
+        again = pool.run(jobs)
+    assert [o.result.metrics for o in here] == [o.result.metrics for o in there], "same numbers on either backend"
+    assert [o.result.genome for o in there] == GENOMES, "outcomes in job order"
+    assert not any(o.from_store for o in there) and all(o.from_store for o in again)
+    with EvaluationStore(tmp_path / "pool.sqlite", readonly=True) as store:
+        assert len(store) == len(GENOMES), "each finished evaluation is in the store, once"
+
+
+def test_a_job_that_kills_its_worker_is_retried_then_recorded_as_failed(tmp_path):
+    deadly = "11111-18.1.1.1.1@w64h4"  # contains SWA: crash_fidelity kills the worker
+    jobs = [EvaluationJob.of("crash-test", g) for g in (GENOMES[0], deadly, GENOMES[1])]
+    with ProcessPoolBackend(tmp_path / "s.sqlite", workers=2, retries=1, imports=["crash_fidelity"]) as pool:
+        outcomes = pool.run(jobs)
+        assert [o.result.status for o in outcomes] == ["ok", "failed", "ok"]
+        assert "died 2 time(s)" in outcomes[1].result.error
+        assert pool.run(jobs[1:2])[0].from_store, "the failure is stored: nothing retries it again"
+
+
+def test_bad_backend_settings_are_named(tmp_path):
+    with pytest.raises(ValueError, match="workers=0"):
+        ProcessPoolBackend(tmp_path / "s.sqlite", workers=0)
+    with pytest.raises(ValueError, match="retries=-1"):
+        ProcessPoolBackend(tmp_path / "s.sqlite", retries=-1)
