@@ -3,10 +3,13 @@ retried and then recorded as failed, without losing the rest of the batch."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from livgym.models import reference_genome
-from livgym.rewards.backends import EvaluationJob, InlineBackend, ProcessPoolBackend
+from livgym.rewards.backends import EvaluationJob, InlineBackend, ProcessPoolBackend, RayBackend
 from livgym.rewards.store import EvaluationStore
 
 GENOMES = [reference_genome(name, depth=4, width=64, heads=4).to_string()
@@ -40,3 +43,22 @@ def test_bad_backend_settings_are_named(tmp_path):
         ProcessPoolBackend(tmp_path / "s.sqlite", workers=0)
     with pytest.raises(ValueError, match="retries=-1"):
         ProcessPoolBackend(tmp_path / "s.sqlite", retries=-1)
+
+
+def test_ray_results_equal_inline_and_a_dying_worker_is_recorded(tmp_path, monkeypatch):
+    ray = pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # Ray 2.60 writes an auth token by default
+    jobs = [EvaluationJob.of("zero-cost", genome, seed=1) for genome in GENOMES[:2]]
+    deadly = EvaluationJob.of("crash-test", "11111-18.1.1.1.1@w64h4")
+    try:
+        # Ray's socket paths must stay under 108 bytes: a short temporary folder, not tmp_path.
+        # Workers find crash_fidelity (a user's own fidelity module) through the runtime env.
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tempfile.mkdtemp(prefix="ray"),
+                 runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).parent)}})
+        with RayBackend(tmp_path / "ray.sqlite", retries=1, imports=["crash_fidelity"]) as backend, \
+                InlineBackend(tmp_path / "inline.sqlite") as inline:
+            there, here = backend.run(jobs + [deadly]), inline.run(jobs)
+        assert [o.result.metrics for o in there[:2]] == [o.result.metrics for o in here]
+        assert there[2].result.status == "failed" and "died" in there[2].result.error
+    finally:
+        ray.shutdown()
