@@ -201,21 +201,8 @@ class ActionCodec:
         fz_mixed, ft_mixed = _mixed_classes(classes, fz), _mixed_classes(classes, ft)
         start = self.blocks["hyperparameter"][0]
         per_slot = len(HYPERPARAMETER_GENES) * len(STEPS)
-        rows: dict[int, np.ndarray] = {}
-        for class_id in set(classes):
-            row = np.zeros(per_slot, dtype=bool)
-            if class_id not in fz_mixed:
-                cg = genome.class_genome(class_id)
-                changes = set(_gene_changes(cg, genome.width, genome.heads))
-                for j, gene in enumerate(HYPERPARAMETER_GENES):
-                    if class_id in ft_mixed and gene != "short_conv":
-                        continue
-                    table = HYPERPARAMETER_CHOICES[gene]
-                    i = table.index(int(getattr(cg, gene)))
-                    for s, step in enumerate(STEPS):
-                        if 0 <= i + step < len(table) and (gene, table[i + step]) in changes:
-                            row[j * len(STEPS) + s] = True
-            rows[class_id] = row
+        rows = {c: _hyperparameter_row(genome.class_genome(c), genome.width, genome.heads,
+                                       c in fz_mixed, c in ft_mixed) for c in set(classes)}
         for p, class_id in enumerate(classes):
             mask[start + p * per_slot:start + (p + 1) * per_slot] = rows[class_id]
 
@@ -265,6 +252,28 @@ class ActionCodec:
             return None
 
         return index_of
+
+
+@lru_cache(maxsize=4096)
+def _hyperparameter_row(cg: ClassGenome, width: int, heads: int, featurizer_mixed: bool,
+                        feature_mixed: bool) -> np.ndarray:
+    """One slot's hyperparameter-step mask (gene x down/up) for its class genome: `valid_edits`'
+    gene changes, none when the class shares a featurizer with another class id, only
+    `short_conv` when it shares features with one. Cached: it depends on the class alone."""
+    row = np.zeros(len(HYPERPARAMETER_GENES) * len(STEPS), dtype=bool)
+    if featurizer_mixed:
+        return row
+    changes = set(_gene_changes(cg, width, heads))
+    for j, gene in enumerate(HYPERPARAMETER_GENES):
+        if feature_mixed and gene != "short_conv":
+            continue
+        table = HYPERPARAMETER_CHOICES[gene]
+        i = table.index(int(getattr(cg, gene)))
+        for s, step in enumerate(STEPS):
+            if 0 <= i + step < len(table) and (gene, table[i + step]) in changes:
+                row[j * len(STEPS) + s] = True
+    row.flags.writeable = False
+    return row
 
 
 @lru_cache(maxsize=4096)

@@ -103,7 +103,6 @@ class LIVSearchSpace(SearchSpace[Genome]):
         self.start_depth = int(start_depth)
         self.codec = ActionCodec(self.max_depth, classes)
         self.n_actions = self.codec.n
-        self._first_non_insert = sum(self.codec.blocks["insert"])
         self.context_length, self.vocab_size = int(context_length), int(vocab_size)
         self.fidelity = fidelity
         self.evaluator: Evaluator = make_evaluator(fidelity, **dict(fidelity_overrides or {}))
@@ -144,19 +143,16 @@ class LIVSearchSpace(SearchSpace[Genome]):
             raise ValueError(f"{what} {genome.to_string()!r} at width={self.width}, heads={self.heads}: {err}") from None
 
     def apply(self, genome: Genome, action: int) -> Genome | None:
-        known = self._masks.peek(genome)
-        if known is not None and not known[action]:
+        # The rule-based mask (memoised per genome) decides validity: it costs about as much as
+        # re-validating one edited genome, is reused by every other action tried from the same
+        # genome (an unmasked agent stays put after an invalid one), and lets a valid edit skip
+        # re-validation.
+        if not self.mask(genome)[action]:
             return None
-        if known is None and self.codec.positions[action] > genome.depth - (action >= self._first_non_insert):
-            return None  # a slot the genome does not have (inserts may also go at the end): no edit to try
         edit = self.codec.decode(action, genome)
         if edit is None:
             raise ValueError("action 0 (stop) is the environment's, not an edit")
-        try:
-            # With the mask at hand the edit is known valid: skip re-validating the result.
-            return apply_edit(genome, edit, self.max_depth, known_valid=known is not None)
-        except ValueError:
-            return None
+        return apply_edit(genome, edit, self.max_depth, known_valid=True)
 
     def mask(self, genome: Genome) -> np.ndarray:
         return self._masks.get(genome, lambda: self.codec.mask(genome))
@@ -206,7 +202,13 @@ class LIVSearchSpace(SearchSpace[Genome]):
         raise ValueError(f"a genome must be a Genome or its string form, got {type(value).__name__}: {value!r}")
 
     def describe_action(self, action: int) -> str:
-        return self.codec.describe(action)
+        return self._action_names[action]
+
+    @property
+    def _action_names(self) -> list[str]:
+        if "_names" not in self.__dict__:
+            self.__dict__["_names"] = [self.codec.describe(a) for a in range(self.n_actions)]
+        return self.__dict__["_names"]
 
     # -- metrics -----------------------------------------------------------------------------
 
