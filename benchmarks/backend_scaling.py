@@ -57,7 +57,8 @@ def timed(kind: str, workers: int, jobs: list[EvaluationJob], folder: Path) -> f
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
                  _temp_dir=tempfile.mkdtemp(prefix="ray"))
     with make_backend(kind, store, workers) as backend:
-        backend.run([EvaluationJob.of("analytic", "91111@w64h4")])  # start the workers
+        # Start every worker (distinct designs: a repeated one would be answered by the store).
+        backend.run([EvaluationJob.of("analytic", f"{c}1111@w64h4") for c in range(1, 2 * workers + 2)])
         start = time.perf_counter()
         outcomes = backend.run(jobs)
         seconds = time.perf_counter() - start
