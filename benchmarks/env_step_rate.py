@@ -12,8 +12,8 @@ Two policies, each measured this way:
   current genome, so most steps are answered with the penalty and no change);
 - `masked random`: a uniform choice among `action_masks()` each step (what MaskablePPO sees:
   every step is a real edit, and the mask is part of the cost).
-CartPole-v1 runs `action_space.sample()` in the same process, before and after, and the
-ratio uses their mean. Steps go through `gymnasium.make` (its wrappers) for both envs.
+CartPole-v1 runs `action_space.sample()` in the same process, before and after (after a
+discarded warm-up run), and the ratio uses their mean. Steps go through `gymnasium.make` (its wrappers) for both envs.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        cartpole_rate(args.steps)  # warm-up: the first run of a process is slower
         cartpole = [cartpole_rate(args.steps)]
         for masked in (False, True):
             store = Path(tmp) / f"store-{masked}.sqlite"
