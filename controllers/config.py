@@ -67,6 +67,7 @@ class SearchConfig:
     method: str = "maskable_ppo"
     budget: int = 60  # unique designs evaluated (revisits are free and counted separately)
     seed: int = 0
+    patience: int = 2000  # revisits in a row without a new design before the search stops early
     space: dict[str, Any] = field(default_factory=lambda: {"max_depth": 8, "fidelity": "zero-cost"})
     env: dict[str, Any] = field(default_factory=lambda: {"max_edits": 8})
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -79,6 +80,8 @@ class SearchConfig:
             raise ValueError(f"{where}: budget={self.budget!r} must be a positive integer")
         if not isinstance(self.seed, int):
             raise ValueError(f"{where}: seed={self.seed!r} must be an integer")
+        if not isinstance(self.patience, int) or self.patience < 1:
+            raise ValueError(f"{where}: patience={self.patience!r} must be a positive integer")
         _check_keys(f"{where}: space", self.space, SPACE_ARGUMENTS - {"store"})
         _check_keys(f"{where}: env", self.env, ENV_ARGUMENTS - {"render_mode", "vector_reward"})
         _check_keys(f"{where}: methods", self.methods, set(METHOD_NAMES))

@@ -28,7 +28,6 @@ from livgym.controllers.tracker import SearchTracker
 from livgym.envs.design_env import DesignEnv
 
 SearchMethod = Callable[..., None]
-MAX_IDLE_EPISODES = 10_000  # episodes in a row that find nothing new: the space is used up
 
 
 def random_edit(env: DesignEnv, rng: np.random.Generator) -> int | None:
@@ -52,30 +51,14 @@ def random_episode(env: DesignEnv, rng: np.random.Generator, options: dict[str, 
     return info, float(reward)
 
 
-class _Idle:
-    """Stops a loop that keeps revisiting designs (a space smaller than the budget)."""
-
-    def __init__(self, tracker: SearchTracker) -> None:
-        self.tracker, self.last, self.idle = tracker, tracker.used, 0
-
-    def check(self) -> None:
-        self.idle = 0 if self.tracker.used > self.last else self.idle + 1
-        self.last = self.tracker.used
-        if self.idle >= MAX_IDLE_EPISODES:
-            raise RuntimeError(f"{MAX_IDLE_EPISODES} episodes in a row found no new design after "
-                               f"{self.tracker.used} unique evaluations: the search space is smaller than the budget")
-
-
 def random_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
                   out_dir: Path | None = None, sb3_output: Any = None,
                   make_env: Any = None) -> None:
     """Random valid designs: random masked walks from the env's start."""
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
-    idle = _Idle(tracker)
-    while not tracker.exhausted:
+    while not tracker.done:
         random_episode(env, rng)
-        idle.check()
 
 
 def regularized_evolution(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
@@ -90,12 +73,10 @@ def regularized_evolution(env: DesignEnv, tracker: SearchTracker, params: dict[s
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
     population: deque[tuple[str, float]] = deque()
-    idle = _Idle(tracker)
-    while len(population) < population_size and not tracker.exhausted:
+    while len(population) < population_size and not tracker.done:
         info, reward = random_episode(env, rng)
         population.append((info["genome"], reward))
-        idle.check()
-    while not tracker.exhausted:
+    while not tracker.done:
         contenders = rng.choice(len(population), size=sample_size, replace=False)
         parent = max((population[i] for i in contenders), key=lambda member: member[1])
         env.reset(options={"mode": "edit", "start": parent[0]})
@@ -107,7 +88,6 @@ def regularized_evolution(env: DesignEnv, tracker: SearchTracker, params: dict[s
             _, reward, _, _, info = env.step(0)
         population.append((info["genome"], float(reward)))
         population.popleft()
-        idle.check()
 
 
 class IntCombinedExtractor(CombinedExtractor):
@@ -120,14 +100,15 @@ class IntCombinedExtractor(CombinedExtractor):
 
 
 class StopWhenExhausted(BaseCallback):
-    """Ends `learn()` at the first step after the search's budget is spent."""
+    """Ends `learn()` at the first step after the search's budget is spent, or once the policy
+    only finishes designs it has made before (`SearchTracker.stalled`)."""
 
     def __init__(self, tracker: SearchTracker) -> None:
         super().__init__()
         self.tracker = tracker
 
     def _on_step(self) -> bool:
-        return not self.tracker.exhausted
+        return not self.tracker.done
 
 
 def rl_search(algorithm: type) -> SearchMethod:

@@ -57,11 +57,11 @@ def nsga2_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any],
         eliminate_duplicates=_SameArchitecture(depth),
     )
     algorithm.setup(problem, termination=NoTermination(), seed=seed)
-    while not tracker.exhausted:
+    while not tracker.done:
         offspring = algorithm.ask()
         scored = []
         for x in offspring.get("X"):
-            if tracker.exhausted:
+            if tracker.done:
                 break
             scored.append(_score(env, Genome.from_vector(x, depth)))
         if len(scored) < len(offspring):  # the budget ran out mid-generation

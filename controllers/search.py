@@ -52,7 +52,7 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
     if wandb != "disabled" and out_dir is None:
         raise ValueError(f"wandb={wandb!r} needs a run folder (out_dir) for its files")
     torch.set_num_threads(1)  # evaluations and the policy are small; threads would only contend
-    tracker = SearchTracker(config.objectives(), config.budget)
+    tracker = SearchTracker(config.objectives(), config.budget, config.patience)
     board = WandbTracker(config, wandb, out_dir or Path("."), group=group)
 
     def on_evaluation(info: dict[str, Any], reward: Any) -> None:
@@ -154,7 +154,9 @@ def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_
         "",
         f"livgym {__version__}; fidelity `{config.space.get('fidelity', 'zero-cost')}`; "
         f"{tracker.used} of {config.budget} unique evaluations ({trained} computed, "
-        f"{tracker.used - trained} read from the store), {tracker.revisits} revisits (free).",
+        f"{tracker.used - trained} read from the store), {tracker.revisits} revisits (free)."
+        + (f" **Stopped early**: {tracker.patience} revisits in a row found nothing new, so the "
+           f"method had converged (or the space is smaller than the budget)." if tracker.stalled else ""),
         "",
         f"Best reward {tracker.best_reward:.4f}; hypervolume {tracker.archive.hypervolume():.4f} "
         f"(utility space, reference point at the nadirs).",
@@ -195,7 +197,11 @@ def print_progress(tracker: SearchTracker, stream=sys.stderr) -> None:
     quality = f"best quality {tracker.best_quality:.4f}  " if math.isfinite(tracker.best_quality) else ""
     line = (f"  evaluations {tracker.used}/{tracker.budget}  best reward {tracker.best_reward:.4f}  {quality}"
             f"hypervolume {tracker.archive.hypervolume():.4f}  revisits {tracker.revisits}")
+    if tracker.stalled:
+        line += f"  (stopping: {tracker.patience} revisits in a row, nothing new)"
+    elif not tracker.last_was_new:
+        return  # a revisit: nothing new to show
     if stream.isatty():
-        print("\r" + line, end="\n" if tracker.exhausted else "", file=stream, flush=True)
-    elif tracker.used % 10 == 0 or tracker.exhausted:
+        print("\r" + line, end="\n" if tracker.done else "", file=stream, flush=True)
+    elif tracker.used % 10 == 0 or tracker.done:
         print(line, file=stream, flush=True)

@@ -45,12 +45,15 @@ class EvaluationRecord:
 class SearchTracker:
     """The env's `on_evaluation` hook: counts, archives and records every final design."""
 
-    def __init__(self, objectives: ObjectiveSet, budget: int) -> None:
+    def __init__(self, objectives: ObjectiveSet, budget: int, patience: int = 2000) -> None:
         self.objectives = objectives
         self.budget = budget
+        self.patience = patience  # revisits in a row without a new design before a search gives up
         self.archive = ParetoArchive(objectives)
         self.records: list[EvaluationRecord] = []
         self.revisits = 0
+        self.last_was_new = False  # whether the latest finished design was a new one
+        self._revisits_at_last_new = 0
         self._seen: set[str] = set()
         self.best_reward = -math.inf
         self.best_quality = -math.inf  # the best `quality` metric seen (for progress displays)
@@ -63,12 +66,25 @@ class SearchTracker:
     def exhausted(self) -> bool:
         return self.used >= self.budget
 
+    @property
+    def stalled(self) -> bool:
+        """`patience` revisits in a row: the method keeps finishing designs it has already made
+        (a converged policy, or a space smaller than the budget), and revisits cost no budget."""
+        return self.revisits - self._revisits_at_last_new >= self.patience
+
+    @property
+    def done(self) -> bool:
+        return self.exhausted or self.stalled
+
     def __call__(self, info: dict[str, Any], reward: Any) -> None:
         key = info["genome_hash"]
         if key in self._seen:
             self.revisits += 1
+            self.last_was_new = False
             return
         self._seen.add(key)
+        self.last_was_new = True
+        self._revisits_at_last_new = self.revisits
         metrics = {k: float(v) for k, v in info.get("metrics", {}).items()}
         scalar = float(np.sum(reward)) if np.ndim(reward) else float(reward)
         utilities = tuple(float(u) for u in info.get("utilities", [math.nan] * len(self.objectives)))

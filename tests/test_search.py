@@ -157,3 +157,29 @@ def test_an_interrupted_run_resumes_without_re_evaluating(method, tmp_path):
     assert genomes(run_dir) == [r.genome for r in straight.tracker.records], "as if never interrupted"
     with pytest.raises(ValueError, match="no config.yaml"):
         resume_search(tmp_path)
+
+
+@pytest.mark.parametrize("method", ["random", "maskable_ppo"])
+def test_a_search_that_only_revisits_stops_early(method, tmp_path):
+    # One slot of SA-1 or SwiGLU, with expansion steps: far fewer designs than the budget.
+    config = SearchConfig(name="tiny", method=method, budget=500, patience=30,
+                          space={"max_depth": 1, "fidelity": "analytic", "classes": [1, 9]},
+                          env={"max_edits": 2, "objectives": ["params", "cache_bytes"]},
+                          methods={"maskable_ppo": {"n_steps": 16, "batch_size": 16}})
+    result = run_search(config, tmp_path / "run", store=tmp_path / "s.sqlite")
+    assert result.tracker.stalled and result.tracker.used < 500
+    assert "Stopped early" in (tmp_path / "run" / "summary.md").read_text()
+
+
+def test_stalled_counts_revisits_since_the_last_new_design():
+    tracker = SearchTracker(ObjectiveSet.from_names(["params"]), budget=10, patience=2)
+    info = {"genome_hash": "h1", "genome": "91111@w64h4", "status": "ok", "cache_hit": False,
+            "metrics": {"params": 1e5}, "utilities": [0.6]}
+    tracker(info, 0.6)
+    tracker(info, 0.6)
+    assert not tracker.stalled and not tracker.last_was_new
+    tracker({**info, "genome_hash": "h2"}, 0.6)
+    tracker(info, 0.6)
+    assert not tracker.stalled, "a new design resets the count"
+    tracker(info, 0.6)
+    assert tracker.stalled and tracker.done and not tracker.exhausted
