@@ -7,6 +7,7 @@ write what was found.
 
 from __future__ import annotations
 
+import csv
 import math
 import sys
 from dataclasses import dataclass
@@ -112,8 +113,6 @@ def resume_search(run_dir: Path, store: str | Path | None = None,
 def _recorded_genomes(path: Path) -> list[str]:
     if not path.exists():
         return []
-    import csv
-
     with path.open() as handle:
         return [row["genome"] for row in csv.DictReader(handle)]
 
@@ -174,10 +173,12 @@ def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_
     lines += ["", "## Best designs by reward", "", "| rank | reward | genome | file |", "|---|---|---|---|"]
     for rank, (record, path) in enumerate(best_files, 1):
         lines.append(f"| {rank} | {record.reward:.4f} | `{record.genome}` | `{path.relative_to(out_dir)}` |")
-    lines += ["", "Build one as a PyTorch module:", "", "```python",
-              "from livgym.models import Genome, build_model",
-              f"model = build_model(Genome.from_json(open('{best_files[0][1] if best_files else 'best/01-….json'}').read()), vocab_size=256)",
-              "```", "", "Files: `config.yaml` (resolved config), `evaluations.csv` (every unique evaluation, with best "
+    if best_files:
+        lines += ["", "Build one as a PyTorch module:", "", "```python",
+                  "from livgym.models import Genome, build_model",
+                  f"model = build_model(Genome.from_json(open('{best_files[0][1]}').read()), vocab_size=256)",
+                  "```"]
+    lines += ["", "Files: `config.yaml` (resolved config), `evaluations.csv` (every unique evaluation, with best "
               "reward and hypervolume so far), `pareto.csv` / `pareto.json` (the archive)"
               + (", `pareto.png`, `progress.png`, `front/*.png` (block diagrams)" if (out_dir / "pareto.png").exists() else "")
               + (", `controller.zip` (the trained policy)" if (out_dir / "controller.zip").exists() else "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,6 @@ class SearchTracker:
             writer.writerow(["index", "genome", "genome_hash", "status", "from_store", "reward",
                              *(f"utility_{n}" for n in names), "best_reward", "hypervolume", "revisits", *metric_names])
             for r in self.records:
-                row = asdict(r)
                 writer.writerow([r.index, r.genome, r.genome_hash, r.status, int(r.from_store), repr(r.reward),
                                  *(repr(u) for u in r.utilities), repr(r.best_reward), repr(r.hypervolume),
-                                 r.revisits, *(repr(row["metrics"][m]) if m in r.metrics else "" for m in metric_names)])
+                                 r.revisits, *(repr(r.metrics[m]) if m in r.metrics else "" for m in metric_names)])

@@ -38,6 +38,7 @@ def test_every_method_runs_end_to_end_within_its_budget(method, tmp_path):
         assert (out / name).exists(), name
     assert len(genomes(out)) == 12 and len(set(genomes(out))) == 12
     assert list((out / "best").glob("*.json")), "the best designs are saved as genome JSON"
+    assert "build_model(Genome.from_json(open(" in (out / "summary.md").read_text()
     assert (out / "controller.zip").exists() == (method in ("maskable_ppo", "ppo", "a2c", "recurrent_ppo"))
     assert SearchConfig.from_yaml(out / "config.yaml").method == method  # the saved config re-runs
 
