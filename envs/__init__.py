@@ -1,7 +1,8 @@
 """Gymnasium environments for architecture design.
 
 Importing this package registers `livgym/Design-v0` (scalar reward) and `livgym/DesignMO-v0`
-(vector reward, MO-Gymnasium's convention); the env classes load on first use, so `import
+(vector reward, MO-Gymnasium's convention), and LIV-Bench's tabular `livgym/LIVBench-v0` and
+`livgym/LIVBenchMO-v0`; the env classes load on first use, so `import
 livgym` stays light.
 """
 
@@ -14,6 +15,8 @@ import gymnasium
 ENV_IDS: dict[str, str] = {
     "livgym/Design-v0": "livgym.envs.liv_env:LIVDesignEnv",
     "livgym/DesignMO-v0": "livgym.envs.liv_env:LIVDesignMOEnv",
+    "livgym/LIVBench-v0": "livgym.envs.livbench:LIVBenchEnv",
+    "livgym/LIVBenchMO-v0": "livgym.envs.livbench:LIVBenchMOEnv",
 }
 
 for _id, _entry_point in ENV_IDS.items():
@@ -32,6 +35,9 @@ _LAZY = {
     "Evaluation": "livgym.envs.space",
     "TableSearchSpace": "livgym.envs.table_space",
     "ActionCodec": "livgym.envs.actions",
+    "LIVBenchEnv": "livgym.envs.livbench",
+    "LIVBenchMOEnv": "livgym.envs.livbench",
+    "LIVBenchSpace": "livgym.envs.livbench",
 }
 
 __all__ = ["ENV_IDS", *_LAZY]

@@ -1,0 +1,234 @@
+"""`livgym/LIVBench-v0`: the design env over LIV-Bench's sub-space, answered from its table.
+
+The space is the LIV space restricted to the table's classes, depth, width and heads
+(`livgym.envs.livbench_table.LIVBENCH_V0`), with the same flat action table as
+`livgym/Design-v0`. Hyperparameter steps are masked (the table holds registry class genomes
+only), and so is any edit whose result is not a row of the table, so unknown designs are
+unreachable. Every evaluation is a table lookup: thousands of episodes cost seconds.
+
+Objectives default to the table's own ranges (`bench_objective_overrides`): each metric's best
+value in the table has utility 1 and its worst 0, so no objective swamps the others. The known
+optima for a weighting (`known_optima`) make a run's regret and hypervolume ratio exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from livgym.envs.design_env import DesignEnv
+from livgym.envs.livbench_table import LIVBENCH_V0, load_table
+from livgym.envs.liv_space import DEFAULT_BUILD_START, LIVSearchSpace
+from livgym.envs.space import MODES, Evaluation
+from livgym.models.edits import apply_edit
+from livgym.models.genome import Genome
+from livgym.rewards.objectives import ObjectiveSet, make_scalariser
+from livgym.rewards.pareto import ParetoArchive
+
+#: cost metrics the env may know before a design is "evaluated" (as the LIV space's analytic ones)
+CHEAP_METRICS: tuple[str, ...] = ("params", "cache_bytes", "flops")
+#: the shipped scalarisations, weights over (quality, params, cache_bytes)
+WEIGHTINGS: dict[str, tuple[float, float, float]] = {
+    "quality-first": (0.5, 0.25, 0.25),  # the quickstart's weights
+    "balanced": (1 / 3, 1 / 3, 1 / 3),
+}
+DEFAULT_OBJECTIVES: tuple[str, ...] = ("quality", "params", "cache_bytes")
+
+
+@dataclass(frozen=True)
+class TableIndex:
+    """A table's rows keyed by canonical genome hash."""
+
+    genomes: dict[str, str]  # hash -> canonical genome text
+    metrics: dict[str, dict[str, float]]  # hash -> every metric of the row
+    status: dict[str, str]  # hash -> quality status ("ok", "failed", ...)
+    spec: dict[str, Any]
+    document: dict[str, Any]
+
+
+@lru_cache(maxsize=4)
+def table_index(path: str | None = None) -> TableIndex:
+    """The table at `path` (default the shipped one) indexed by hash; built once per process."""
+    document = load_table(path)
+    columns = document["columns"]
+    metric_columns = [c for c in columns if c not in ("genome", "status", "cost_status")]
+    genomes, metrics, status = {}, {}, {}
+    for row in document["rows"]:
+        values = dict(zip(columns, row))
+        key = Genome.from_string(values["genome"]).canonical_hash()
+        genomes[key] = values["genome"]
+        status[key] = values["status"]
+        metrics[key] = {c: math.nan if values[c] is None else float(values[c]) for c in metric_columns}
+    return TableIndex(genomes, metrics, status, document["spec"], document)
+
+
+class LIVBenchSpace(LIVSearchSpace):
+    """The LIV space restricted to a LIV-Bench table's rows; evaluations are lookups.
+
+    Arguments:
+        table: path of a table file (default: the shipped `livbench-v0.json.gz`).
+        build_start: where build episodes start (default one gated-MLP slot, `91111`).
+    """
+
+    name = "livbench"
+
+    def __init__(self, table: str | Path | None = None, build_start: str | Genome = DEFAULT_BUILD_START) -> None:
+        self.table_path = None if table is None else str(table)
+        spec = self.index.spec
+        super().__init__(max_depth=spec["max_depth"], width=spec["width"], heads=spec["heads"],
+                         classes=spec["classes"], fidelity="analytic", context_length=spec["context_length"],
+                         vocab_size=spec["vocab_size"], build_start=build_start, references=())
+        self.build_start = self._in_table(self.build_start, "build_start")
+        self.first_hyperparameter_action = self.codec.blocks["hyperparameter"][0]
+
+    @property
+    def index(self) -> TableIndex:
+        return table_index(self.table_path)
+
+    def _in_table(self, genome: Genome, what: str) -> Genome:
+        if self.key(genome) not in self.index.genomes:
+            raise ValueError(f"{what} {genome.to_string()!r} is not a design of the LIV-Bench table "
+                             f"(classes {self.index.spec['classes']}, up to {self.max_depth} slots, registry "
+                             f"class genomes, width {self.width}, heads {self.heads})")
+        return genome
+
+    def initial(self, mode: str, rng: np.random.Generator, start: Any = None) -> Genome:
+        if mode not in MODES:
+            raise ValueError(f"mode={mode!r} is not one of {MODES}")
+        if start is not None:
+            return self._in_table(self._fit(self.parse(start), "start genome"), "start genome")
+        if mode == "build":
+            return self.build_start
+        keys = list(self.index.genomes)
+        return Genome.from_string(self.index.genomes[keys[int(rng.integers(len(keys)))]])
+
+    def mask(self, genome: Genome) -> np.ndarray:
+        return self._masks.get(genome, lambda: self._table_mask(genome))
+
+    def _table_mask(self, genome: Genome) -> np.ndarray:
+        mask = self.codec.mask(genome).copy()
+        mask[self.first_hyperparameter_action:] = False
+        known = self.index.genomes
+        for action in np.flatnonzero(mask[1:]) + 1:
+            child = apply_edit(genome, self.codec.decode(int(action), genome), self.max_depth, known_valid=True)
+            mask[action] = child.canonical_hash() in known
+        return mask
+
+    def cheap_metrics(self, genome: Genome) -> dict[str, float]:
+        row = self.index.metrics.get(self.key(genome))
+        if row is None:  # only reachable by a caller passing a design outside the table
+            return super().cheap_metrics(genome)
+        return {k: row[k] for k in CHEAP_METRICS}
+
+    def evaluate(self, genome: Genome) -> Evaluation:
+        key = self.key(genome)
+        if key not in self.index.genomes:
+            raise ValueError(f"design {genome.to_string()!r} is not in the LIV-Bench table")
+        status = self.index.status[key]
+        error = None if status == "ok" else f"the table's evaluation of this design ended {status}"
+        return Evaluation(self.index.metrics[key], status, True, error, {"fidelity": self.index.spec["fidelity"]})
+
+    def __repr__(self) -> str:
+        return f"LIVBenchSpace(table={self.table_path or LIVBENCH_V0.name!r}, designs={len(self.index.genomes)})"
+
+
+def bench_objective_overrides(table: str | Path | None = None,
+                              names: Sequence[str] = DEFAULT_OBJECTIVES) -> dict[str, dict[str, float]]:
+    """Reference points from the table's own ranges: each metric's best value -> utility 1, worst -> 0.
+
+    Zero cache (a stack with no sequence state) is floored at the smallest positive cache in the
+    table, so it ties with that design instead of extrapolating far above 1.
+    """
+    index = table_index(None if table is None else str(table))
+    ok = [m for k, m in index.metrics.items() if index.status[k] == "ok"]
+    overrides: dict[str, dict[str, float]] = {}
+    for name in names:
+        if name not in index.document["columns"]:
+            continue  # not a table metric: the objective keeps its own references
+        values = np.array([m[name] for m in ok], dtype=np.float64)
+        if name == "quality":
+            overrides[name] = {"ideal": float(values.max()), "nadir": float(values.min())}
+        else:
+            positive = values[values > 0]
+            floor = float(positive.min())
+            overrides[name] = {"ideal": floor, "nadir": float(values.max()), "floor": floor}
+    return overrides
+
+
+@dataclass(frozen=True)
+class KnownOptima:
+    """The exact optima of a table under one objective set and weighting."""
+
+    objectives: tuple[str, ...]
+    weights: tuple[float, ...]
+    best_genome: str  # the design with the highest scalarised reward
+    best_reward: float
+    front: tuple[str, ...]  # genomes of the exact Pareto front (utility space)
+    hypervolume: float  # of the exact front, above the all-nadir reference point
+
+    def regret(self, best_reward: float) -> float:
+        """How far a run's best reward is below the best possible (0 when it found the optimum)."""
+        return self.best_reward - best_reward
+
+    def hypervolume_ratio(self, hypervolume: float) -> float:
+        return hypervolume / self.hypervolume
+
+
+def known_optima(weights: Sequence[float] = WEIGHTINGS["balanced"], objectives: Sequence[str] = DEFAULT_OBJECTIVES,
+                 objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                 table: str | Path | None = None) -> KnownOptima:
+    """Best scalarised design and exact Pareto front over every `ok` row, with the env's own
+    objective and scalariser code (so they are what an env with these settings would score).
+    The default weights, equal, are the env's default weighted sum."""
+    index = table_index(None if table is None else str(table))
+    overrides = bench_objective_overrides(table, objectives) if objective_overrides is None else objective_overrides
+    objective_set = ObjectiveSet.from_names(tuple(objectives), **{k: dict(v) for k, v in overrides.items()})
+    scalariser = make_scalariser("weighted_sum", weights=list(weights))
+    archive = ParetoArchive(objective_set)
+    best_key, best_reward = "", -math.inf
+    for key, metrics in index.metrics.items():
+        if index.status[key] != "ok":
+            continue
+        archive.add(key, metrics)
+        reward = scalariser(objective_set.vector(metrics), metrics)
+        if reward > best_reward:
+            best_key, best_reward = key, reward
+    front = tuple(sorted(index.genomes[e.key] for e in archive.front()))
+    return KnownOptima(tuple(objectives), tuple(float(w) for w in weights), index.genomes[best_key],
+                       float(best_reward), front, archive.hypervolume())
+
+
+SPACE_ARGUMENTS: frozenset[str] = frozenset({"table", "build_start"})
+
+
+class LIVBenchEnv(DesignEnv):
+    __doc__ = DesignEnv.__doc__
+
+    def __init__(self, **kwargs: Any) -> None:
+        from livgym.envs.liv_env import ENV_ARGUMENTS
+
+        unknown = sorted(set(kwargs) - SPACE_ARGUMENTS - ENV_ARGUMENTS)
+        if unknown:
+            raise ValueError(f"livgym/LIVBench-v0: unknown argument(s) {unknown}; space arguments: "
+                             f"{sorted(SPACE_ARGUMENTS)}; env arguments: {sorted(ENV_ARGUMENTS)}")
+        space = LIVBenchSpace(**{k: v for k, v in kwargs.items() if k in SPACE_ARGUMENTS})
+        env_kwargs = {"max_edits": space.max_depth + 4, **{k: v for k, v in kwargs.items() if k in ENV_ARGUMENTS}}
+        names = tuple(env_kwargs.get("objectives", DEFAULT_OBJECTIVES))
+        table_refs = bench_objective_overrides(space.table_path, names)
+        given = dict(env_kwargs.get("objective_overrides") or {})
+        env_kwargs["objective_overrides"] = {**table_refs, **given}
+        super().__init__(space, **env_kwargs)
+
+
+class LIVBenchMOEnv(LIVBenchEnv):
+    """`LIVBenchEnv` with the objective utility vector as reward (MO-Gymnasium convention)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        if kwargs.get("vector_reward") is False:
+            raise ValueError("livgym/LIVBenchMO-v0 always has a vector reward; use livgym/LIVBench-v0 for a scalar one")
+        super().__init__(**{**kwargs, "vector_reward": True})
