@@ -9,11 +9,13 @@ name: quickstart
 method: maskable_ppo        # random | evolution | nsga2 | maskable_ppo | ppo | a2c | recurrent_ppo
 budget: 60                  # unique designs evaluated
 seed: 0
-space: {max_depth: 8, fidelity: zero-cost}        # LIVSearchSpace arguments
+env_id: livgym/Design-v0    # or livgym/LIVBench-v0 (the tabular benchmark)
+space: {max_depth: 8, fidelity: zero-cost}        # the env's space arguments (LIVSearchSpace)
 env: {max_edits: 8, objectives: [quality, params, cache_bytes]}   # DesignEnv arguments
+backend: {kind: pool, workers: 2}                 # where evaluations run (default inline)
 methods:
-  evolution: {population: 10, sample: 3}
-  maskable_ppo: {n_steps: 16, ent_coef: 0.01}
+  evolution: {population: 10, sample: 3, batch: 2}
+  maskable_ppo: {n_steps: 16, ent_coef: 0.01, n_envs: 2}
 ```
 """
 
@@ -26,7 +28,16 @@ from typing import Any, Mapping
 import yaml
 
 from livgym.envs.liv_env import ENV_ARGUMENTS, SPACE_ARGUMENTS
+from livgym.envs.livbench import SPACE_ARGUMENTS as BENCH_SPACE_ARGUMENTS
+from livgym.envs.livbench import bench_objective_overrides
+from livgym.rewards.backends import BackendConfig
 from livgym.rewards.objectives import ObjectiveSet
+
+#: the envs a search can run on, and the space arguments each accepts
+SEARCH_ENVS: dict[str, frozenset[str]] = {
+    "livgym/Design-v0": SPACE_ARGUMENTS,
+    "livgym/LIVBench-v0": BENCH_SPACE_ARGUMENTS,
+}
 
 METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "nsga2", "maskable_ppo", "ppo", "a2c", "recurrent_ppo")
 # Hyperparameters an RL method accepts (SB3's constructor arguments; policy_kwargs as a dict).
@@ -36,8 +47,8 @@ RL_KEYS: frozenset[str] = frozenset({
     "n_envs",  # parallel envs in the rollout (in-process copies sharing the budget tracker)
 })
 METHOD_KEYS: dict[str, frozenset[str]] = {
-    "random": frozenset(),
-    "evolution": frozenset({"population", "sample"}),
+    "random": frozenset({"batch"}),  # walks evaluated together (on the backend)
+    "evolution": frozenset({"population", "sample", "batch"}),  # children bred and evaluated together
     "nsga2": frozenset({"population", "tournament", "crossover_prob", "mutation_rate"}),
     "maskable_ppo": RL_KEYS,
     "ppo": RL_KEYS,
@@ -68,8 +79,10 @@ class SearchConfig:
     budget: int = 60  # unique designs evaluated (revisits are free and counted separately)
     seed: int = 0
     patience: int = 2000  # revisits in a row without a new design before the search stops early
+    env_id: str = "livgym/Design-v0"  # the design env (`SEARCH_ENVS`)
     space: dict[str, Any] = field(default_factory=lambda: {"max_depth": 8, "fidelity": "zero-cost"})
     env: dict[str, Any] = field(default_factory=lambda: {"max_edits": 8})
+    backend: dict[str, Any] = field(default_factory=dict)  # `BackendConfig` fields; default inline
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -82,7 +95,14 @@ class SearchConfig:
             raise ValueError(f"{where}: seed={self.seed!r} must be an integer")
         if not isinstance(self.patience, int) or self.patience < 1:
             raise ValueError(f"{where}: patience={self.patience!r} must be a positive integer")
-        _check_keys(f"{where}: space", self.space, SPACE_ARGUMENTS - {"store"})
+        if self.env_id not in SEARCH_ENVS:
+            raise ValueError(f"{where}: env_id={self.env_id!r} is not one of {sorted(SEARCH_ENVS)}")
+        _check_keys(f"{where}: space", self.space, SEARCH_ENVS[self.env_id] - {"store"})
+        _check_keys(f"{where}: backend", self.backend, {f.name for f in fields(BackendConfig)})
+        try:
+            self.backend_config()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{where}: {err}") from None
         _check_keys(f"{where}: env", self.env, ENV_ARGUMENTS - {"render_mode", "vector_reward"})
         _check_keys(f"{where}: methods", self.methods, set(METHOD_NAMES))
         for method, params in self.methods.items():
@@ -91,7 +111,13 @@ class SearchConfig:
     def objectives(self) -> ObjectiveSet:
         """The env's objectives, built as the env builds them (so archives and logs agree)."""
         names = tuple(self.env.get("objectives", ("quality", "params", "cache_bytes")))
-        return ObjectiveSet.from_names(names, **dict(self.env.get("objective_overrides") or {}))
+        overrides = dict(self.env.get("objective_overrides") or {})
+        if self.env_id == "livgym/LIVBench-v0":  # the bench's references come from its table
+            overrides = {**bench_objective_overrides(self.space.get("table"), names), **overrides}
+        return ObjectiveSet.from_names(names, **overrides)
+
+    def backend_config(self) -> BackendConfig:
+        return BackendConfig.from_dict(self.backend)
 
     def method_params(self, method: str | None = None) -> dict[str, Any]:
         """A method's hyperparameters: its defaults updated by the config's `methods` entry."""

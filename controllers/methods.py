@@ -1,11 +1,15 @@
 """Search methods, all driving the same `DesignEnv` so they share its space, evaluator, store,
 reward and budget accounting (`SearchTracker`).
 
-A method is a function `(env, tracker, params, seed, out_dir, sb3_output, make_env) -> None`
-that finishes designs until `tracker.exhausted`; `METHODS` maps config names to them.
+A method is a function `(env, tracker, params, seed, out_dir, sb3_output, make_env, backend)
+-> None` that finishes designs until `tracker.done`; `METHODS` maps config names to them.
 `sb3_output` (an SB3 logger output such as W&B's) and `make_env` (a factory of more envs on
-the same tracker, for `n_envs` > 1) matter to the RL methods only. Baselines act through the env's
-action masks, so they only ever propose valid designs, as the RL controller does.
+the same tracker, for `n_envs` > 1) matter to the RL methods only. `backend` (an
+`EvaluationBackend`, or None to evaluate inline in `step`) receives the designs a method can
+evaluate together: a batch of random walks, a batch of evolution's children, an NSGA-II
+generation, the episodes of parallel envs that end in the same step (`controllers.parallel`).
+Baselines act through the env's action masks, so they only ever propose valid designs, as the
+RL controller does.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from stable_baselines3.common.torch_layers import CombinedExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from livgym.controllers.nsga2 import nsga2_search
+from livgym.controllers.parallel import ParallelEvaluationVecEnv, evaluate_together, plan_random_episode, replay
 from livgym.controllers.tracker import SearchTracker
 from livgym.envs.design_env import DesignEnv
+from livgym.rewards.backends import EvaluationBackend
 
 SearchMethod = Callable[..., None]
 
@@ -53,41 +59,63 @@ def random_episode(env: DesignEnv, rng: np.random.Generator, options: dict[str, 
 
 def random_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
                   out_dir: Path | None = None, sb3_output: Any = None,
-                  make_env: Any = None) -> None:
-    """Random valid designs: random masked walks from the env's start."""
+                  make_env: Any = None, backend: EvaluationBackend | None = None) -> None:
+    """Random valid designs: random masked walks from the env's start, `batch` walks at a time
+    evaluated together (the walks do not depend on results, so batching changes nothing else)."""
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
+    batch = _batch(params, "random")
     while not tracker.done:
-        random_episode(env, rng)
+        plans = [plan_random_episode(env, rng) for _ in range(batch)]
+        evaluate_together([(env.space, p.final) for p in plans[:tracker.budget - tracker.used]], backend)
+        for plan in plans:
+            if tracker.done:
+                break
+            replay(env, plan)
 
 
 def regularized_evolution(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
                           out_dir: Path | None = None, sb3_output: Any = None,
-                          make_env: Any = None) -> None:
+                          make_env: Any = None, backend: EvaluationBackend | None = None) -> None:
     """Regularized (aging) evolution (Real et al., 2019): tournament of `sample` from a
-    `population` queue, the winner mutated by one random allowed edit, the oldest removed."""
+    `population` queue, the winner mutated by one random allowed edit, the oldest removed.
+    With `batch` > 1, as with the paper's parallel workers, each round breeds `batch` children
+    from the same population and evaluates them together."""
     population_size, sample_size = int(params["population"]), int(params["sample"])
     if population_size < 1 or not 1 <= sample_size <= population_size:
         raise ValueError(f"evolution: needs population >= 1 and 1 <= sample <= population, "
                          f"got population={population_size}, sample={sample_size}")
+    batch = _batch(params, "evolution")
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
     population: deque[tuple[str, float]] = deque()
     while len(population) < population_size and not tracker.done:
-        info, reward = random_episode(env, rng)
-        population.append((info["genome"], reward))
+        plans = [plan_random_episode(env, rng) for _ in range(min(batch, population_size - len(population)))]
+        evaluate_together([(env.space, p.final) for p in plans], backend)
+        for plan in plans:
+            if not tracker.done:
+                info, reward = replay(env, plan)
+                population.append((info["genome"], reward))
     while not tracker.done:
-        contenders = rng.choice(len(population), size=sample_size, replace=False)
-        parent = max((population[i] for i in contenders), key=lambda member: member[1])
-        env.reset(options={"mode": "edit", "start": parent[0]})
-        action = random_edit(env, rng)
-        terminated = False
-        if action is not None:
-            _, reward, terminated, _, info = env.step(action)
-        if not terminated:
-            _, reward, _, _, info = env.step(0)
-        population.append((info["genome"], float(reward)))
-        population.popleft()
+        plans = []
+        for _ in range(batch):
+            contenders = rng.choice(len(population), size=sample_size, replace=False)
+            parent = max((population[i] for i in contenders), key=lambda member: member[1])
+            plans.append(plan_random_episode(env, rng, {"mode": "edit", "start": parent[0]}, edits=1))
+        evaluate_together([(env.space, p.final) for p in plans], backend)
+        for plan in plans:
+            if tracker.done:
+                break
+            info, reward = replay(env, plan)
+            population.append((info["genome"], reward))
+            population.popleft()
+
+
+def _batch(params: dict[str, Any], method: str) -> int:
+    batch = params.get("batch", 1)
+    if not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"{method}: batch={batch!r} must be a positive integer")
+    return batch
 
 
 class IntCombinedExtractor(CombinedExtractor):
@@ -116,7 +144,7 @@ def rl_search(algorithm: type) -> SearchMethod:
 
     def search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
                out_dir: Path | None = None, sb3_output: KVWriter | None = None,
-               make_env: Callable[[], DesignEnv] | None = None) -> None:
+               make_env: Callable[[], DesignEnv] | None = None, backend: EvaluationBackend | None = None) -> None:
         params = dict(params)
         n_envs = int(params.pop("n_envs", 1))
         if n_envs > 1:  # in-process copies, so every copy's evaluations reach the same tracker
@@ -124,6 +152,8 @@ def rl_search(algorithm: type) -> SearchMethod:
                 raise ValueError(f"{algorithm.__name__}: n_envs={n_envs} needs an env factory")
             first = env
             env = DummyVecEnv([lambda: Monitor(first)] + [lambda: Monitor(make_env())] * (n_envs - 1))
+            if backend is not None:  # episodes ending in the same step are evaluated together
+                env = ParallelEvaluationVecEnv(env, backend)
         elif n_envs < 1:
             raise ValueError(f"{algorithm.__name__}: n_envs={n_envs} must be at least 1")
         observation = env.get_attr("observation")[0] if n_envs > 1 else env.observation

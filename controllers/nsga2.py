@@ -29,6 +29,7 @@ from pymoo.core.sampling import Sampling
 from pymoo.core.termination import NoTermination
 from pymoo.operators.selection.tournament import TournamentSelection
 
+from livgym.controllers.parallel import evaluate_together
 from livgym.controllers.tracker import SearchTracker
 from livgym.envs.design_env import DesignEnv
 from livgym.models.genome import Genome, vector_bounds, vector_length
@@ -39,8 +40,9 @@ WORST = 1e6  # the objective values of a design whose evaluation failed
 
 def nsga2_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
                  out_dir: Path | None = None, sb3_output: Any = None,
-                 make_env: Any = None) -> None:
-    """NSGA-II (`population`, `tournament`, `crossover_prob`, `mutation_rate`) until the budget is spent."""
+                 make_env: Any = None, backend: Any = None) -> None:
+    """NSGA-II (`population`, `tournament`, `crossover_prob`, `mutation_rate`) until the budget
+    is spent; each generation's offspring are evaluated together on `backend` when given."""
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
     space = env.space
@@ -59,11 +61,13 @@ def nsga2_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any],
     algorithm.setup(problem, termination=NoTermination(), seed=seed)
     while not tracker.done:
         offspring = algorithm.ask()
+        genomes = [Genome.from_vector(x, depth) for x in offspring.get("X")]
+        evaluate_together([(space, g) for g in genomes[:tracker.budget - tracker.used]], backend)
         scored = []
-        for x in offspring.get("X"):
+        for genome in genomes:
             if tracker.done:
                 break
-            scored.append(_score(env, Genome.from_vector(x, depth)))
+            scored.append(_score(env, genome))
         if len(scored) < len(offspring):  # the budget ran out mid-generation
             break
         offspring.set("F", np.array([f for f, _ in scored]), "G", np.array([[g] for _, g in scored]))

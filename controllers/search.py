@@ -22,7 +22,10 @@ from livgym.controllers.methods import METHODS
 from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
 from livgym.controllers.tracker import SearchTracker
 from livgym.controllers.tracking import WandbTracker
+from livgym.envs.design_env import DesignEnv
 from livgym.envs.liv_env import LIVDesignEnv
+from livgym.envs.livbench import LIVBenchEnv
+from livgym.rewards.backends import make_backend
 from livgym.envs.liv_space import LIVSearchSpace
 from livgym.models.genome import Genome
 from livgym.version import __version__
@@ -62,10 +65,15 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         if progress is not None:
             progress(tracker)
 
-    def make_env() -> LIVDesignEnv:
+    def make_env() -> DesignEnv:
+        if config.env_id == "livgym/LIVBench-v0":  # answered from its table: no store, no backend
+            return LIVBenchEnv(**config.space, **config.env, on_evaluation=on_evaluation)
         return LIVDesignEnv(**config.space, store=store, **config.env, on_evaluation=on_evaluation)
 
     env = make_env()
+    backend_config = config.backend_config()
+    backend = None if backend_config.kind == "inline" or config.env_id != "livgym/Design-v0" else \
+        make_backend(backend_config, env.space.store)  # results land in the search's own store
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.yaml").write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
@@ -73,11 +81,13 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         (out_dir / RUN_FILE).write_text(yaml.safe_dump(run, sort_keys=False))
     try:
         METHODS[config.method](env, tracker, config.method_params(), config.seed, out_dir, board.sb3_output(),
-                               make_env)
+                               make_env, backend)
     except BaseException:
         board.close(exit_code=1)
         raise
     finally:
+        if backend is not None:
+            backend.close()
         env.close()
         if out_dir is not None:  # also after Ctrl-C: what was evaluated is written
             write_outputs(out_dir, tracker, config, env.space if plots else None)

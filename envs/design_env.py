@@ -260,6 +260,21 @@ class DesignEnv(gym.Env):
             raise gym.error.ResetNeeded("call reset() before action_masks()")
         return self._mask(self._design)
 
+    def final_design(self, action: int) -> Any:
+        """The design `step(action)` would evaluate, or None when that step would not end the
+        episode with an evaluation: lets a caller evaluate the designs of several envs together
+        before stepping them (`livgym.controllers.parallel`)."""
+        if self._design is None:
+            raise gym.error.ResetNeeded("call reset() before final_design()")
+        action = int(action)
+        if action == 0:
+            return self._design
+        after = self._apply(action)
+        if after is None:
+            return None
+        ends = self._edits + 1 >= self.max_edits or (self._episode_mode == "build" and self.space.at_capacity(after))
+        return after if ends else None
+
     def masks_for(self, design: Any) -> np.ndarray:
         """The actions allowed from any `design` (budget masks included): for search operators
         (mutation, sampling) that edit designs outside an episode."""

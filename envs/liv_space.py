@@ -24,6 +24,7 @@ from livgym.models.edits import apply_edit
 from livgym.models.genome import Genome, Slot
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.rewards.backends import EvaluationJob, JobOutcome
 from livgym.rewards.base import Evaluator, make_evaluator
 from livgym.rewards.evaluators.efficiency import analytic_metrics
 from livgym.rewards.store import EvaluationStore
@@ -105,7 +106,8 @@ class LIVSearchSpace(SearchSpace[Genome]):
         self.n_actions = self.codec.n
         self.context_length, self.vocab_size = int(context_length), int(vocab_size)
         self.fidelity = fidelity
-        self.evaluator: Evaluator = make_evaluator(fidelity, **dict(fidelity_overrides or {}))
+        self.fidelity_overrides = dict(fidelity_overrides or {})
+        self.evaluator: Evaluator = make_evaluator(fidelity, **self.fidelity_overrides)
         self.eval_seed = int(eval_seed)
         self.store_path = None if store is None else str(store)
         self.build_start = self._fit(self.parse(build_start), "build_start")
@@ -119,6 +121,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
         self._hashes: Memo[Genome, str] = Memo()
         self._texts: Memo[Genome, str] = Memo()
         self._results: Memo[str, Evaluation] = Memo(1 << 16)
+        self._accepted: dict[str, Evaluation] = {}  # from a backend, not yet returned by evaluate
         self._contributions: Memo[tuple[int, ClassGenome], _Totals] = Memo()
 
     # -- episodes ------------------------------------------------------------------------
@@ -217,6 +220,10 @@ class LIVSearchSpace(SearchSpace[Genome]):
 
     def evaluate(self, genome: Genome) -> Evaluation:
         key = self.key(genome)
+        accepted = self._accepted.pop(key, None)
+        if accepted is not None:  # evaluated on a backend just before this step: report it as it came
+            self._results.get(key, lambda: accepted)
+            return accepted
         known = self._results.peek(key)
         if known is not None:
             return Evaluation(known.metrics, known.status, True, known.error, known.extra)
@@ -224,6 +231,20 @@ class LIVSearchSpace(SearchSpace[Genome]):
         evaluation = Evaluation(result.metrics, result.status, cached, result.error,
                                 {"fidelity": result.fidelity, "wall_time": result.wall_time})
         return self._results.get(key, lambda: evaluation)
+
+    def job(self, genome: Genome) -> EvaluationJob | None:
+        if self._results.peek(self.key(genome)) is not None or self.key(genome) in self._accepted:
+            return None
+        return EvaluationJob.of(self.fidelity, self.describe(genome), self.eval_seed, **self.fidelity_overrides)
+
+    def accept(self, genome: Genome, outcome: JobOutcome) -> None:
+        result = outcome.result
+        if result.key != (self.key(genome), self.evaluator.name, self.evaluator.config_hash(), self.eval_seed):
+            raise ValueError(f"outcome for {result.genome!r} ({result.evaluator}, config {result.config_hash}, "
+                             f"seed {result.seed}) is not this space's evaluation of {self.describe(genome)!r}")
+        self.store.put(result)  # a no-op when the backend shares this store; else this store learns it
+        self._accepted[self.key(genome)] = Evaluation(result.metrics, result.status, outcome.from_store, result.error,
+                                                      {"fidelity": result.fidelity, "wall_time": result.wall_time})
 
     @property
     def store(self) -> EvaluationStore:

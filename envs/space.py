@@ -99,6 +99,14 @@ class SearchSpace(ABC, Generic[Design]):
     def evaluate(self, design: Design) -> Evaluation:
         """The design's metrics from the space's evaluator (through its store, if any)."""
 
+    def job(self, design: Design) -> Any:
+        """An `EvaluationJob` that evaluates `design` on a backend, or None when there is
+        nothing to send (the space answers it itself: a table, or a result already at hand)."""
+        return None
+
+    def accept(self, design: Design, outcome: Any) -> None:
+        """Take a backend's `JobOutcome` for `design`; the next `evaluate(design)` returns it."""
+
     def constrained_mask(self, design: Design, allowed: Any) -> np.ndarray:
         """`mask(design)` narrowed to actions whose resulting design satisfies `allowed`, a
         predicate (current cheap metrics, candidate cheap metrics) -> bool.

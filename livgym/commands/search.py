@@ -16,6 +16,7 @@ from pathlib import Path
 from livgym.commands.evaluate import DEFAULT_STORE
 from livgym.controllers.config import METHOD_NAMES, SearchConfig
 from livgym.controllers.search import print_progress, resume_search, run_search
+from livgym.rewards.backends import BACKEND_KINDS
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -30,6 +31,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                              "with --resume, the run's own)")
     parser.add_argument("--wandb", choices=("offline", "online", "disabled"), default="offline",
                         help="W&B logging: offline (default; no account, `wandb sync` uploads later), online, disabled")
+    parser.add_argument("--backend", choices=BACKEND_KINDS,
+                        help="where evaluations run: inline, pool (local processes) or ray (overrides the config)")
+    parser.add_argument("--workers", type=int, help="pool processes, or a local Ray cluster's CPUs")
+    parser.add_argument("--ray-address", help='join an existing Ray cluster ("auto" on a cluster node, or ray://host:10001)')
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue an interrupted run in its folder (nothing already evaluated is trained again)")
     parser.set_defaults(run=run)
@@ -41,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
     store = args.store or os.environ.get("LIVGYM_STORE", DEFAULT_STORE)
     config = SearchConfig.from_yaml(args.config) if args.config else SearchConfig()
     config = config.with_overrides(method=args.method, budget=args.budget, seed=args.seed)
+    backend = {**config.backend, **{k: v for k, v in (("kind", args.backend), ("workers", args.workers),
+                                                      ("address", args.ray_address)) if v is not None}}
+    if args.ray_address and "kind" not in backend:
+        backend["kind"] = "ray"
+    config = config.with_overrides(backend=backend)
     out = args.out or Path("runs") / config.name / time.strftime("%Y%m%d-%H%M%S")
     print(f"livgym search {config.name}: {config.method}, budget {config.budget}, seed {config.seed} -> {out}")
     start = time.perf_counter()
@@ -58,6 +68,9 @@ def resume(args: argparse.Namespace) -> int:
     if args.config or args.method or args.budget is not None or args.seed is not None or args.out:
         raise ValueError("--resume RUN_DIR takes the run's own config and folder; drop CONFIG, --method, "
                          "--budget, --seed and --out")
+    if args.backend or args.workers or args.ray_address:
+        raise ValueError("--resume RUN_DIR runs on the backend in the run's config.yaml; drop --backend, "
+                         "--workers and --ray-address (or edit its backend section)")
     print(f"livgym search: resuming {args.resume}")
     try:
         result = resume_search(args.resume, store=args.store, progress=print_progress, wandb=args.wandb)
