@@ -1,6 +1,6 @@
 """Design-env steps per second, side by side with CartPole-v1 in one run.
 
-    python benchmarks/env_step_rate.py [--steps 20000] [--max-depth 12]
+    python benchmarks/env_step_rate.py [--steps 20000] [--max-depth 12] [--no-bench]
 
 Protocol, for `livgym/Design-v0` with its defaults (zero-cost fidelity, max_depth 12):
 1. A warm-up pass plays `--steps` steps with a seeded policy so that every design it finishes
@@ -12,8 +12,11 @@ Two policies, each measured this way:
   current genome, so most steps are answered with the penalty and no change);
 - `masked random`: a uniform choice among `action_masks()` each step (what MaskablePPO sees:
   every step is a real edit, and the mask is part of the cost).
+`livgym/LIVBench-v0` (issue 6: at least as fast as the Design env with a warm store) is measured
+the same way: a warm-up pass, then a fresh env (cold per-env memos; the table is loaded once
+per process) replaying the same policies; its evaluations are table lookups.
 CartPole-v1 runs `action_space.sample()` in the same process, before and after (after a
-discarded warm-up run), and the ratio uses their mean. Steps go through `gymnasium.make` (its wrappers) for both envs.
+discarded warm-up run), and the ratio uses their mean. Steps go through `gymnasium.make` (its wrappers) for all envs.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-import livgym  # noqa: F401  (registers livgym/Design-v0)
+import livgym  # noqa: F401  (registers livgym/Design-v0 and livgym/LIVBench-v0)
 from common import machine, markdown_table
 
 
@@ -43,9 +46,9 @@ def cartpole_rate(steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def design_pass(store: Path, steps: int, masked: bool, max_depth: int) -> tuple[float, dict[str, int]]:
-    """Steps per second of one pass with a fresh env on `store`, and what the pass did."""
-    env = gym.make("livgym/Design-v0", store=store, max_depth=max_depth)
+def design_pass(env_id: str, kwargs: dict, steps: int, masked: bool) -> tuple[float, dict[str, int]]:
+    """Steps per second of one pass with a fresh env, and what the pass did."""
+    env = gym.make(env_id, **kwargs)
     env.action_space.seed(0)
     rng = np.random.default_rng(0)
     env.reset(seed=0)
@@ -73,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--max-depth", type=int, default=12)
+    parser.add_argument("--no-bench", action="store_true", help="skip livgym/LIVBench-v0")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"machine: {machine()}")
@@ -81,17 +85,21 @@ def main() -> None:
         cartpole_rate(args.steps)  # warm-up: the first run of a process is slower
         cartpole = [cartpole_rate(args.steps)]
         for masked in (False, True):
-            store = Path(tmp) / f"store-{masked}.sqlite"
-            design_pass(store, args.steps, masked, args.max_depth)  # fills the store
-            rate, counts = design_pass(store, args.steps, masked, args.max_depth)
-            rows.append(("masked random" if masked else "random", rate, counts))
+            kwargs = {"store": Path(tmp) / f"store-{masked}.sqlite", "max_depth": args.max_depth}
+            design_pass("livgym/Design-v0", kwargs, args.steps, masked)  # fills the store
+            rate, counts = design_pass("livgym/Design-v0", kwargs, args.steps, masked)
+            rows.append(("Design-v0", "masked random" if masked else "random", rate, counts))
+        for masked in () if args.no_bench else (False, True):
+            design_pass("livgym/LIVBench-v0", {}, args.steps, masked)  # loads the table
+            rate, counts = design_pass("livgym/LIVBench-v0", {}, args.steps, masked)
+            rows.append(("LIVBench-v0", "masked random" if masked else "random", rate, counts))
         cartpole.append(cartpole_rate(args.steps))
     reference = float(np.mean(cartpole))
     print(f"CartPole-v1 random steps/s: {cartpole[0]:,.0f} before, {cartpole[1]:,.0f} after\n")
     print(markdown_table(
-        ["policy", "steps/s", "ratio to CartPole", "valid steps", "episodes", "evaluations (store hits)"],
-        [[name, f"{rate:,.0f}", f"{rate / reference:.3f}", f"{c['valid'] / args.steps:.0%}", c["episodes"],
-          f"{c['evaluated']} ({c['store hits']})"] for name, rate, c in rows]))
+        ["env", "policy", "steps/s", "ratio to CartPole", "valid steps", "episodes", "evaluations (store hits)"],
+        [[env_id, name, f"{rate:,.0f}", f"{rate / reference:.3f}", f"{c['valid'] / args.steps:.0%}", c["episodes"],
+          f"{c['evaluated']} ({c['store hits']})"] for env_id, name, rate, c in rows]))
 
 
 if __name__ == "__main__":

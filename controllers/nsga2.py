@@ -54,7 +54,7 @@ def nsga2_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any],
         pop_size=int(params["population"]),
         sampling=_RandomDesigns(env, rng),
         selection=TournamentSelection(func_comp=_tournament, pressure=int(params["tournament"])),
-        crossover=_SlotCrossover(depth, rng, prob=float(params["crossover_prob"])),
+        crossover=_SlotCrossover(space, rng, prob=float(params["crossover_prob"])),
         mutation=_EditMutation(env, rng, float(params["mutation_rate"])),
         eliminate_duplicates=_SameArchitecture(depth),
     )
@@ -121,9 +121,9 @@ class _RandomDesigns(Sampling):
 class _SlotCrossover(Crossover):
     """2-point crossover at slot boundaries; children the search space rejects are redrawn."""
 
-    def __init__(self, depth: int, rng: np.random.Generator, prob: float = 0.9) -> None:
+    def __init__(self, space: Any, rng: np.random.Generator, prob: float = 0.9) -> None:
         super().__init__(n_parents=2, n_offsprings=2, prob=prob)
-        self.depth, self.rng = depth, rng
+        self.space, self.depth, self.rng = space, space.max_depth, rng
 
     def _do(self, problem, X, **kwargs):
         _, n_matings, n_var = X.shape
@@ -142,10 +142,10 @@ class _SlotCrossover(Crossover):
 
     def _valid(self, x: np.ndarray) -> bool:
         try:
-            Genome.from_vector(x, self.depth)
+            genome = Genome.from_vector(x, self.depth)
         except ValueError:
             return False
-        return True
+        return self.space.contains(genome)
 
 
 class _EditMutation(Mutation):

@@ -107,6 +107,9 @@ class LIVBenchSpace(LIVSearchSpace):
         keys = list(self.index.genomes)
         return Genome.from_string(self.index.genomes[keys[int(rng.integers(len(keys)))]])
 
+    def contains(self, genome: Genome) -> bool:
+        return self.key(genome) in self.index.genomes
+
     def mask(self, genome: Genome) -> np.ndarray:
         return self._masks.get(genome, lambda: self._table_mask(genome))
 

@@ -99,6 +99,10 @@ class SearchSpace(ABC, Generic[Design]):
     def evaluate(self, design: Design) -> Evaluation:
         """The design's metrics from the space's evaluator (through its store, if any)."""
 
+    def contains(self, design: Design) -> bool:
+        """Whether `design`, made outside the env's edits (a crossover child), is in this space."""
+        return True
+
     def job(self, design: Design) -> Any:
         """An `EvaluationJob` that evaluates `design` on a backend, or None when there is
         nothing to send (the space answers it itself: a table, or a result already at hand)."""
