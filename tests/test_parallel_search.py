@@ -100,3 +100,24 @@ def test_a_search_killed_with_sigkill_and_resumed_loses_and_repeats_no_evaluatio
     evaluated_again = [r["genome_hash"] for r in rows if r["from_store"] == "0" and r["genome_hash"] in before]
     assert evaluated_again == [], "the resumed search repeats no evaluation finished before the kill"
     assert sum(r["from_store"] == "1" for r in rows) >= len(before), "answered by the store instead"
+
+
+def test_final_design_names_exactly_the_design_a_step_evaluates():
+    import numpy as np
+
+    from livgym.envs.liv_env import LIVDesignEnv
+
+    env = LIVDesignEnv(max_depth=4, fidelity="analytic", max_edits=3,
+                       objectives=["params", "cache_bytes"], constraints={"max_cache_bytes": 3e6})
+    rng = np.random.default_rng(0)
+    env.reset(seed=0)
+    for _ in range(400):
+        action = int(rng.integers(env.action_space.n)) if rng.random() < 0.3 else \
+            int(rng.choice(np.flatnonzero(env.action_masks())))
+        final = env.final_design(action)
+        _, _, terminated, truncated, info = env.step(action)
+        assert (final is not None) == terminated
+        if terminated:
+            assert env.space.key(final) == info["genome_hash"]
+        if terminated or truncated:
+            env.reset()
