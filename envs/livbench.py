@@ -4,7 +4,9 @@ The space is the LIV space restricted to the table's classes, depth, width and h
 (`livgym.envs.livbench_table.LIVBENCH_V0`), with the same flat action table as
 `livgym/Design-v0`. Hyperparameter steps are masked (the table holds registry class genomes
 only), and so is any edit whose result is not a row of the table, so unknown designs are
-unreachable. Every evaluation is a table lookup: thousands of episodes cost seconds.
+unreachable. Every evaluation is a table lookup: thousands of episodes cost seconds. One rule
+differs from the Design env: a build episode does not end on reaching max depth (only stop or
+`max_edits` end it), so that every design of the table is reachable from the build start.
 
 Objectives default to the table's own ranges (`bench_objective_overrides`): each metric's best
 value in the table has utility 1 and its worst 0, so no objective swamps the others. The known
@@ -106,6 +108,13 @@ class LIVBenchSpace(LIVSearchSpace):
             return self.build_start
         keys = list(self.index.genomes)
         return Genome.from_string(self.index.genomes[keys[int(rng.integers(len(keys)))]])
+
+    def at_capacity(self, genome: Genome) -> bool:
+        # Build episodes end only by stop or `max_edits`, not on reaching max depth: with that
+        # rule 183 of LIV-Bench-v0's 1,558 designs (those whose last slot must join a sharing
+        # group after the last insert) would be unreachable in build mode. With the default 8
+        # edits every design is reachable from the build start (tested).
+        return False
 
     def contains(self, genome: Genome) -> bool:
         return self.key(genome) in self.index.genomes

@@ -133,3 +133,51 @@ def test_unknown_bench_arguments_are_named(table):
         SearchConfig(env_id="livgym/LIVBench-v0", space={"max_depth": 8})
     with pytest.raises(FileNotFoundError, match="nowhere.json.gz is missing"):
         LIVBenchEnv(table="nowhere.json.gz")
+
+
+def test_the_shipped_table_covers_the_sub_space_and_matches_its_generating_config():
+    from dataclasses import asdict
+    import json
+
+    from livgym.envs.livbench_table import designs
+
+    document = load_table()
+    assert document["spec"] == json.loads(json.dumps(asdict(LIVBENCH_V0)))
+    index = table_index()
+    expected = {g.canonical_hash() for g in designs(LIVBENCH_V0)}
+    assert set(index.genomes) == expected and len(expected) == 1558, "every canonical design, once"
+    assert document["quality_config_hash"] == make_evaluator(LIVBENCH_V0.fidelity).config_hash(), \
+        "the livbench fidelity changed since the table was made: regenerate it"
+    assert document["cost_config_hash"] == make_evaluator(LIVBENCH_V0.latency_fidelity).config_hash()
+    assert set(index.status.values()) <= {"ok", "failed", "diverged", "timeout"}
+    assert sum(s == "ok" for s in index.status.values()) >= 0.99 * len(expected)
+
+
+def test_a_shipped_row_is_reproduced_by_evaluating_it_again():
+    index = table_index()
+    text = "71111@w64h4"  # the cheapest design to train (about a second)
+    key = Genome.from_string(text).canonical_hash()
+    result = make_evaluator(LIVBENCH_V0.fidelity).evaluate(Genome.from_string(text), LIVBENCH_V0.seed)
+    # Same seed and config; bit-identical on the generating machine type, so only a different
+    # CPU's floating point can move an accuracy by a probe or two.
+    assert result.metrics["quality"] == pytest.approx(index.metrics[key]["quality"], abs=0.02)
+    assert result.metrics["params"] == index.metrics[key]["params"]
+
+
+def test_every_table_design_is_reachable_in_a_build_episode(table):
+    """Breadth-first over build episodes (stop or max_edits end them): every row is a final design."""
+    env = LIVBenchEnv(table=table)
+    space, index = env.space, table_index(table)
+    frontier, finals = [space.build_start], {space.key(space.build_start)}
+    seen = set(finals)
+    for edit in range(env.max_edits):
+        following = []
+        for design in frontier:
+            for action in np.flatnonzero(env.masks_for(design)[1:]) + 1:
+                child = space.apply(design, int(action))
+                finals.add(space.key(child))
+                if space.key(child) not in seen and edit + 1 < env.max_edits:
+                    seen.add(space.key(child))
+                    following.append(child)
+        frontier = following
+    assert finals == set(index.genomes)
