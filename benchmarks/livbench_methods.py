@@ -4,9 +4,9 @@
         [--methods maskable_ppo,ppo,a2c,random,evolution,nsga2] [--weighting quality-first]
         [--out ../runs/benchmarks/livbench] [--table PATH]
 
-Each (method, seed) is an ordinary `run_search` on `livgym/LIVBench-v0` (build mode, up to 8
-edits, quality / params / cache with the table's own reference points and the weighting's
-weights), run in a pool of `--workers` processes (one torch thread each). Its curves of best
+Each (method, seed) is an ordinary `run_search` of `runs/livbench.yaml` (LIVBench-v0, build
+mode, up to 8 edits, quality / params / cache with the table's own reference points, the
+weighting's weights, each method's settings there), run in a pool of `--workers` processes (one torch thread each). Its curves of best
 reward and hypervolume after each unique evaluation are saved under `--out` as they finish,
 so a rerun only runs what is missing. The report gives, at 50, 100, 300 and 1000 evaluations,
 the mean and 95 % interval of the regret (best possible reward minus the run's best) and of
@@ -33,12 +33,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def config(method: str, seed: int, budget: int, weights: list[float], table: str | None):
+    """`runs/livbench.yaml` for one method, seed, budget, weighting and table."""
     from livgym.controllers.config import SearchConfig
 
+    base = SearchConfig.from_yaml(HERE.parent / "runs" / "livbench.yaml")
     space = {} if table is None else {"table": table}
-    return SearchConfig(name="livbench", method=method, budget=budget, seed=seed, env_id="livgym/LIVBench-v0",
-                        space=space, env={"max_edits": 8, "objectives": ["quality", "params", "cache_bytes"],
-                                          "scalariser_kwargs": {"weights": weights}})
+    return base.with_overrides(method=method, seed=seed, budget=budget, space=space,
+                               env={**base.env, "scalariser_kwargs": {"weights": weights}})
 
 
 def run_one(job: tuple[str, int, int, list[float], str | None, str]) -> tuple[str, int, float]:

@@ -38,6 +38,10 @@ SEARCH_ENVS: dict[str, frozenset[str]] = {
     "livgym/Design-v0": SPACE_ARGUMENTS,
     "livgym/LIVBench-v0": BENCH_SPACE_ARGUMENTS,
 }
+DEFAULT_SPACES: dict[str, dict[str, Any]] = {
+    "livgym/Design-v0": {"max_depth": 8, "fidelity": "zero-cost"},
+    "livgym/LIVBench-v0": {},  # the shipped table
+}
 
 METHOD_NAMES: tuple[str, ...] = ("random", "evolution", "nsga2", "maskable_ppo", "ppo", "a2c", "recurrent_ppo")
 # Hyperparameters an RL method accepts (SB3's constructor arguments; policy_kwargs as a dict).
@@ -45,6 +49,7 @@ RL_KEYS: frozenset[str] = frozenset({
     "learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range", "ent_coef",
     "vf_coef", "max_grad_norm", "normalize_advantage", "policy_kwargs", "device",
     "n_envs",  # parallel envs in the rollout (in-process copies sharing the budget tracker)
+    "revisit_penalty",  # subtracted from the reward of a design the search has evaluated before
 })
 METHOD_KEYS: dict[str, frozenset[str]] = {
     "random": frozenset({"batch"}),  # walks evaluated together (on the backend)
@@ -80,7 +85,7 @@ class SearchConfig:
     seed: int = 0
     patience: int = 2000  # revisits in a row without a new design before the search stops early
     env_id: str = "livgym/Design-v0"  # the design env (`SEARCH_ENVS`)
-    space: dict[str, Any] = field(default_factory=lambda: {"max_depth": 8, "fidelity": "zero-cost"})
+    space: dict[str, Any] | None = None  # the env's space arguments (default: DEFAULT_SPACES[env_id])
     env: dict[str, Any] = field(default_factory=lambda: {"max_edits": 8})
     backend: dict[str, Any] = field(default_factory=dict)  # `BackendConfig` fields; default inline
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -97,6 +102,8 @@ class SearchConfig:
             raise ValueError(f"{where}: patience={self.patience!r} must be a positive integer")
         if self.env_id not in SEARCH_ENVS:
             raise ValueError(f"{where}: env_id={self.env_id!r} is not one of {sorted(SEARCH_ENVS)}")
+        if self.space is None:
+            object.__setattr__(self, "space", dict(DEFAULT_SPACES[self.env_id]))
         _check_keys(f"{where}: space", self.space, SEARCH_ENVS[self.env_id] - {"store"})
         _check_keys(f"{where}: backend", self.backend, {f.name for f in fields(BackendConfig)})
         try:

@@ -18,6 +18,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
+import gymnasium as gym
 import numpy as np
 from sb3_contrib import MaskablePPO, RecurrentPPO
 from stable_baselines3 import A2C, PPO
@@ -127,6 +128,26 @@ class IntCombinedExtractor(CombinedExtractor):
         self._features_dim = int(self._features_dim)
 
 
+class RevisitPenalty(gym.Wrapper):
+    """Lowers the reward of an episode that ends in a design the search has already evaluated.
+
+    A search spends its budget on unique designs, and a design found again teaches it nothing
+    new, yet a converged policy keeps re-making its favourite. With a penalty the controller is
+    paid for new designs near good ones, as a tabu list would make it (the tracker still records
+    the design's true reward).
+    """
+
+    def __init__(self, env: gym.Env, tracker: SearchTracker, penalty: float) -> None:
+        super().__init__(env)
+        self.tracker, self.penalty = tracker, penalty
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated and "genome_hash" in info and not self.tracker.last_was_new:
+            reward = reward - self.penalty
+        return obs, reward, terminated, truncated, info
+
+
 class StopWhenExhausted(BaseCallback):
     """Ends `learn()` at the first step after the search's budget is spent, or once the policy
     only finishes designs it has made before (`SearchTracker.stalled`)."""
@@ -147,16 +168,23 @@ def rl_search(algorithm: type) -> SearchMethod:
                make_env: Callable[[], DesignEnv] | None = None, backend: EvaluationBackend | None = None) -> None:
         params = dict(params)
         n_envs = int(params.pop("n_envs", 1))
+        penalty = float(params.pop("revisit_penalty", 0.0))
+        design_env = env
+
+        def wrap(e: DesignEnv) -> gym.Env:
+            return RevisitPenalty(e, tracker, penalty) if penalty else e
+
         if n_envs > 1:  # in-process copies, so every copy's evaluations reach the same tracker
             if make_env is None:
                 raise ValueError(f"{algorithm.__name__}: n_envs={n_envs} needs an env factory")
-            first = env
-            env = DummyVecEnv([lambda: Monitor(first)] + [lambda: Monitor(make_env())] * (n_envs - 1))
+            env = DummyVecEnv([lambda: Monitor(wrap(design_env))] + [lambda: Monitor(wrap(make_env()))] * (n_envs - 1))
             if backend is not None:  # episodes ending in the same step are evaluated together
                 env = ParallelEvaluationVecEnv(env, backend)
         elif n_envs < 1:
             raise ValueError(f"{algorithm.__name__}: n_envs={n_envs} must be at least 1")
-        observation = env.get_attr("observation")[0] if n_envs > 1 else env.observation
+        else:
+            env = wrap(design_env)
+        observation = design_env.observation
         policy = "MultiInputPolicy" if observation == "dict" else "MlpPolicy"
         if algorithm is RecurrentPPO:  # an LSTM policy; no masks, so invalid actions cost the env's penalty
             policy = policy.replace("Policy", "LstmPolicy")

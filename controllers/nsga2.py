@@ -16,6 +16,7 @@ other method's design.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -178,4 +179,10 @@ class _SameArchitecture(ElementwiseDuplicateElimination):
         self.depth = depth
 
     def is_equal(self, a, b) -> bool:
-        return Genome.from_vector(a.X, self.depth).canonical_hash() == Genome.from_vector(b.X, self.depth).canonical_hash()
+        return _canonical_hash(tuple(a.X), self.depth) == _canonical_hash(tuple(b.X), self.depth)
+
+
+@lru_cache(maxsize=65536)
+def _canonical_hash(x: tuple[int, ...], depth: int) -> str:
+    """Duplicate elimination compares every pair of a generation: decode each vector once."""
+    return Genome.from_vector(x, depth).canonical_hash()

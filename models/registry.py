@@ -58,6 +58,11 @@ _ENUMS = {
 }
 
 
+@lru_cache(maxsize=65536)
+def _class_genome_from_vector(cls: type, values: tuple[int, ...], where: str) -> ClassGenome:
+    return cls._from_vector(values, where)
+
+
 @dataclass(frozen=True)
 class ClassGenome:
     """STAR's operator genome (first five genes) and featurizer genome (the rest) of one LIV class."""
@@ -174,6 +179,12 @@ class ClassGenome:
 
     @classmethod
     def from_vector(cls, values: tuple[int, ...] | list[int], where: str = "class genome") -> ClassGenome:
+        # Class genomes are immutable and a search decodes the same few vectors constantly
+        # (NSGA-II decodes every genome's 19 class tables per comparison): memoise them.
+        return _class_genome_from_vector(cls, tuple(int(x) for x in values), where)
+
+    @classmethod
+    def _from_vector(cls, values: tuple[int, ...], where: str) -> ClassGenome:
         if len(values) != len(CLASS_GENE_NAMES):
             raise ValueError(f"{where}: expected {len(CLASS_GENE_NAMES)} genes {CLASS_GENE_NAMES}, got {len(values)}")
         v = [int(x) for x in values]

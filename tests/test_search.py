@@ -184,3 +184,18 @@ def test_stalled_counts_revisits_since_the_last_new_design():
     assert not tracker.stalled, "a new design resets the count"
     tracker(info, 0.6)
     assert tracker.stalled and tracker.done and not tracker.exhausted
+
+
+def test_revisit_penalty_lowers_only_the_reward_of_designs_evaluated_before(tmp_path):
+    from livgym.controllers.methods import RevisitPenalty
+    from livgym.envs.liv_env import LIVDesignEnv
+
+    config = SearchConfig(name="tiny", budget=50, **TINY)
+    tracker = SearchTracker(config.objectives(), 50)
+    env = RevisitPenalty(LIVDesignEnv(**TINY["space"], **TINY["env"], on_evaluation=tracker), tracker, 0.3)
+    env.reset(seed=0)
+    first = env.step(0)[1]
+    env.reset()
+    again = env.step(0)[1]
+    assert again == pytest.approx(first - 0.3) and tracker.used == 1 and tracker.revisits == 1
+    assert tracker.records[0].reward == pytest.approx(first), "the tracker keeps the design's true reward"
