@@ -27,7 +27,7 @@ from scipy import stats
 
 from common import machine, markdown_table
 
-METHODS = ("maskable_ppo", "ppo", "a2c", "random", "evolution", "nsga2")
+METHODS = ("maskable_ppo", "random", "evolution", "nsga2", "ppo", "a2c")
 CHECKPOINTS = (50, 100, 300, 1000)
 HERE = Path(__file__).resolve().parent
 
@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE.parent / "runs" / "benchmarks" / "livbench")
     parser.add_argument("--table", default=None, help="table file (default: the shipped LIV-Bench-v0)")
     parser.add_argument("--plot", type=Path, default=HERE / "livbench_methods.png")
+    parser.add_argument("--report-only", action="store_true", help="report the runs already finished")
     args = parser.parse_args()
 
     from livgym.envs.livbench import WEIGHTINGS, known_optima
@@ -94,8 +95,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"weighting {args.weighting} {weights}: best design {optima.best_genome} (reward "
           f"{optima.best_reward:.4f}), exact front of {len(optima.front)} designs, hypervolume {optima.hypervolume:.4f}")
-    todo = [(m, s, args.budget, weights, args.table, str(args.out)) for m in methods for s in range(args.seeds)
-            if not (args.out / f"{m}-seed{s}.json").exists()]
+    # The cheap baselines first, then the RL methods, so an interrupted run has whole methods.
+    order = sorted(methods, key=lambda m: m in ("maskable_ppo", "ppo", "a2c"))
+    todo = [(m, s, args.budget, weights, args.table, str(args.out)) for m in order for s in range(args.seeds)
+            if not (args.out / f"{m}-seed{s}.json").exists() and not args.report_only]
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
         for method, seed, seconds in pool.imap_unordered(run_one, todo):
@@ -105,7 +108,10 @@ def main() -> None:
     marks = [c for c in CHECKPOINTS if c <= args.budget]
     regret, ratio, meta = {}, {}, {}
     for m in methods:
-        runs = [json.loads((args.out / f"{m}-seed{s}.json").read_text()) for s in range(args.seeds)]
+        runs = [json.loads((args.out / f"{m}-seed{s}.json").read_text()) for s in range(args.seeds)
+                if (args.out / f"{m}-seed{s}.json").exists()]
+        if len(runs) < args.seeds:
+            print(f"{m}: only {len(runs)} of {args.seeds} seeds have finished; they are reported as they are")
         regret[m] = np.stack([optima.best_reward - held(r["best_reward"], args.budget) for r in runs])
         ratio[m] = np.stack([held(r["hypervolume"], args.budget) / optima.hypervolume for r in runs])
         meta[m] = (np.median([r["seconds"] for r in runs]), np.median([r["revisits"] for r in runs]),
@@ -115,9 +121,9 @@ def main() -> None:
         cells = [f"{mean:.4f} [{half:.4f}]" for c in marks for mean, half in [interval(regret[m][:, c - 1])]]
         cells += [f"{mean:.3f} [{half:.3f}]" for c in marks for mean, half in [interval(ratio[m][:, c - 1])]]
         seconds, revisits, stopped = meta[m]
-        rows.append([m, *cells, f"{seconds:.0f}", f"{revisits:.0f}", stopped])
-    print(f"{args.seeds} seeds; mean [95 % CI half-width] after n unique evaluations\n")
-    print(markdown_table(["method", *(f"regret @ {c}" for c in marks), *(f"HV ratio @ {c}" for c in marks),
+        rows.append([m, len(regret[m]), *cells, f"{seconds:.0f}", f"{revisits:.0f}", stopped])
+    print("mean [95 % CI half-width] over seeds after n unique evaluations\n")
+    print(markdown_table(["method", "seeds", *(f"regret @ {c}" for c in marks), *(f"HV ratio @ {c}" for c in marks),
                           "median s / run", "median revisits", "runs stopped early"], rows))
     if "maskable_ppo" in methods:
         print()
@@ -144,7 +150,8 @@ def plot(regret: dict, ratio: dict, budget: int, seeds: int, path: Path) -> None
                               (axes[1], ratio, "hypervolume / true front's")):
         for method, values in series.items():
             mean = values.mean(axis=0)
-            half = stats.t.ppf(0.975, seeds - 1) * values.std(axis=0, ddof=1) / np.sqrt(seeds)
+            n = values.shape[0]
+            half = stats.t.ppf(0.975, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
             line, = ax.plot(x, mean, label=method)
             ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2)
         ax.set_xscale("log")
