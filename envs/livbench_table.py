@@ -11,6 +11,7 @@ fidelity configs, seed and library version. To regenerate it (resumable: every r
 to the evaluation store the moment it finishes, and a rerun answers those from the store):
 
     python -m livgym.envs.livbench_table --workers 2 [--store runs/livbench/table.sqlite]
+    python -m livgym.envs.livbench_table --backend ray --ray-address auto   # on a Ray cluster
 
 Quality jobs run on a process pool (one torch thread per worker); latency is timed afterwards,
 one design at a time in this process, so that timings do not compete with training.
@@ -32,7 +33,7 @@ from typing import Any, Sequence
 
 from livgym.envs.enumerate import canonical_designs
 from livgym.models.genome import Genome
-from livgym.rewards.backends import EvaluationBackend, EvaluationJob, InlineBackend, ProcessPoolBackend
+from livgym.rewards.backends import EvaluationBackend, EvaluationJob, InlineBackend, ProcessPoolBackend, make_backend
 from livgym.rewards.base import make_evaluator
 from livgym.rewards.result import EvaluationResult
 from livgym.version import __version__
@@ -148,6 +149,9 @@ def load_table(path: str | Path | None = None) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="quality worker processes")
+    parser.add_argument("--backend", choices=("pool", "ray"), default="pool",
+                        help="where quality evaluations run: local processes, or Ray (--ray-address to join a cluster)")
+    parser.add_argument("--ray-address", default=None, help='an existing Ray cluster ("auto", ray://host:10001)')
     parser.add_argument("--store", default="runs/livbench/table.sqlite", help="evaluation store (resumes from it)")
     parser.add_argument("--out", default=str(LIVBENCH_V0.path), help="table file to write")
     parser.add_argument("--limit", type=int, default=None, help="only the first N designs (a trial run)")
@@ -158,7 +162,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     genomes = designs(spec)[: args.limit]
     print(f"{spec.name}: {len(genomes)} canonical designs; store {args.store}", flush=True)
     log = lambda line: print(line, flush=True)  # noqa: E731
-    backend = ProcessPoolBackend(args.store, workers=args.workers) if args.workers > 1 else InlineBackend(args.store)
+    if args.backend == "ray" or args.ray_address:
+        backend = make_backend({"kind": "ray", "workers": args.workers, "address": args.ray_address}, args.store)
+    elif args.workers > 1:
+        backend = ProcessPoolBackend(args.store, workers=args.workers)
+    else:
+        backend = InlineBackend(args.store)
     with backend:
         quality = evaluate_all(spec, genomes, backend, spec.fidelity, log=log)
     with InlineBackend(args.store) as inline:
