@@ -53,6 +53,11 @@ def table(tmp_path_factory):
     return synthetic_table(tmp_path_factory.mktemp("bench") / "synthetic.json.gz")
 
 
+def test_both_checkers_pass_on_the_shipped_table():
+    check_env(gym.make("livgym/LIVBench-v0").unwrapped, skip_render_check=True)
+    sb3_check_env(gym.make("livgym/LIVBench-v0").unwrapped)
+
+
 def test_both_checkers_pass_on_both_ids(table):
     check_env(gym.make("livgym/LIVBench-v0", table=table).unwrapped, skip_render_check=True)
     check_env(gym.make("livgym/LIVBenchMO-v0", table=table).unwrapped, skip_render_check=True)
