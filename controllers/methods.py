@@ -43,21 +43,6 @@ def random_edit(env: DesignEnv, rng: np.random.Generator) -> int | None:
     return int(rng.choice(edits)) + 1 if len(edits) else None
 
 
-def random_episode(env: DesignEnv, rng: np.random.Generator, options: dict[str, Any] | None = None
-                   ) -> tuple[dict[str, Any], float]:
-    """Reset, make 1..max_edits random allowed edits, stop; the final (info, reward)."""
-    env.reset(options=options)
-    for _ in range(int(rng.integers(1, env.max_edits + 1))):
-        action = random_edit(env, rng)
-        if action is None:
-            break
-        _, reward, terminated, _, info = env.step(action)
-        if terminated:
-            return info, float(reward)
-    _, reward, _, _, info = env.step(0)
-    return info, float(reward)
-
-
 def random_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
                   out_dir: Path | None = None, sb3_output: Any = None,
                   make_env: Any = None, backend: EvaluationBackend | None = None) -> None:
