@@ -2,6 +2,7 @@
 
     python benchmarks/livbench_report.py [--table PATH]
 
+- how many designs a build episode can reach;
 - how quality, params, cache, FLOPs and latency correlate over the table (Spearman);
 - which operator classes populate the exact Pareto front of (quality, params, cache);
 - the best designs by quality, and how the best designs compare with Transformer++, the
@@ -33,6 +34,29 @@ def shares(text: str) -> bool:
     return any(s.shares_featurizer or s.shares_features for s in Genome.from_string(text).slots)
 
 
+def build_reachable(capacity_ends: bool, max_edits: int = 8, table: str | None = None) -> int:
+    """Designs a build episode can end in, breadth-first over the env's masked edits; with
+    `capacity_ends`, an episode also ends on reaching max depth (the Design env's rule)."""
+    from livgym.envs.livbench import LIVBenchEnv
+
+    env = LIVBenchEnv(table=table, max_edits=max_edits)
+    space = env.space
+    frontier, finals = [space.build_start], {space.key(space.build_start)}
+    seen = set(finals)
+    for edit in range(max_edits):
+        following = []
+        for design in frontier:
+            for action in np.flatnonzero(env.masks_for(design)[1:]) + 1:
+                child = space.apply(design, int(action))
+                finals.add(space.key(child))
+                ends = edit + 1 >= max_edits or (capacity_ends and child.depth >= space.max_depth)
+                if not ends and space.key(child) not in seen:
+                    seen.add(space.key(child))
+                    following.append(child)
+        frontier = following
+    return len(finals)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--table", default=None)
@@ -42,6 +66,9 @@ def main() -> None:
     print(f"{len(index.genomes)} designs, {len(keys)} evaluated ok; fidelity {index.spec['fidelity']}, "
           f"seed {index.spec['seed']}, livgym {index.document.get('livgym_version')}\n")
     values = {m: np.array([index.metrics[k][m] for k in keys]) for m in METRICS}
+    print(f"reachable in a build episode of 8 edits: {build_reachable(False, table=args.table)} "
+          f"(LIV-Bench's rule); {build_reachable(True, table=args.table)} if reaching 4 slots ended it "
+          f"(the Design env's rule)\n")
     q = values["quality"]
     print(f"quality: min {q.min():.3f}, median {np.median(q):.3f}, max {q.max():.3f}\n")
     rows = [[a, *(f"{stats.spearmanr(values[a], values[b]).statistic:+.2f}" for b in METRICS)] for a in METRICS]
