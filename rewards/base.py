@@ -41,13 +41,19 @@ class Evaluator(ABC):
         return {"evaluator": self.name, **asdict(self.config)}
 
     def config_hash(self) -> str:
-        return config_hash(self.config_dict())
+        """The hash keying the store: the config without its unhashed fields (the device)."""
+        return config_hash(without_paths(self.config_dict(), unhashed_paths(self.config)))
+
+    def ran_on(self) -> str | None:
+        """Where `_measure` computes, recorded with each result; None if it has no device setting."""
+        return None
 
     def evaluate(self, genome: Genome, seed: int = 0) -> EvaluationResult:
         """Measure `genome`; never raises for failures inside the evaluation (see `Status`)."""
         start = time.perf_counter()
-        status, metrics, error = "ok", {}, None
+        status, metrics, error, ran_on = "ok", {}, None, None
         try:
+            ran_on = self.ran_on()
             metrics = self._measure(genome, seed)
             if any(not math.isfinite(v) for v in metrics.values()):
                 status, error = "diverged", "a metric is NaN or infinite"
@@ -60,7 +66,8 @@ class Evaluator(ABC):
         return EvaluationResult(
             genome_hash=genome.canonical_hash(), genome=genome.to_string(), evaluator=self.name,
             fidelity=self.fidelity, config_hash=self.config_hash(), seed=seed, status=status,  # type: ignore[arg-type]
-            metrics={k: float(v) for k, v in metrics.items()}, config=self.config_dict(), error=error,
+            metrics={k: float(v) for k, v in metrics.items()}, error=error,
+            config={**self.config_dict(), **({"ran_on": ran_on} if ran_on else {})},
             wall_time=time.perf_counter() - start)
 
     @abstractmethod
@@ -112,3 +119,27 @@ def replace_config(config: Any, overrides: dict[str, Any], where: str) -> Any:
         return replace(config, **changes)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
+
+
+def unhashed_paths(config: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths of the dataclass fields marked `metadata={"hashed": False}`, at any depth."""
+    paths: list[tuple[str, ...]] = []
+    for f in fields(config):
+        path = (*prefix, f.name)
+        if not f.metadata.get("hashed", True):
+            paths.append(path)
+        elif is_dataclass(value := getattr(config, f.name)):
+            paths.extend(unhashed_paths(value, path))
+    return paths
+
+
+def without_paths(config: dict[str, Any], paths: list[tuple[str, ...]]) -> dict[str, Any]:
+    """A copy of a nested config dict with the given key paths removed."""
+    out = dict(config)
+    for path in paths:
+        node = out
+        for key in path[:-1]:
+            node[key] = dict(node[key])
+            node = node[key]
+        node.pop(path[-1], None)
+    return out

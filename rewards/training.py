@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
 
-from livgym.rewards.base import Diverged, EvaluationTimeout
+from livgym.rewards.base import Diverged, EvaluationTimeout, Evaluator
+from livgym.rewards.device import AUTO, describe, resolve_device
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,17 @@ class TrainConfig:
     early_stop_accuracy: float = 0.99  # stop once the evaluation accuracy reaches this
     time_limit_s: float = 600.0  # wall-clock limit of one training run: then `timeout`
     threads: int = 1  # torch intra-op threads while training (one evaluation per core)
+    # where to train: auto (CUDA when present, else CPU), cpu, cuda, cuda:N. Not hashed, so a
+    # GPU's results answer for the CPU's (rewards.device); the device used is stored with each.
+    device: str = field(default=AUTO, metadata={"hashed": False})
+
+
+    def __post_init__(self) -> None:
+        if self.device != AUTO:
+            try:
+                torch.device(self.device)
+            except (RuntimeError, TypeError):
+                raise ValueError(f"train.device={self.device!r} is not a device name (auto, cpu, cuda, cuda:N)") from None
 
 
 @dataclass(frozen=True)
@@ -77,10 +89,12 @@ def train(model: nn.Module, next_batch: Callable[[int], Batch], evaluate: Callab
           config: TrainConfig, deadline: float | None = None) -> TrainOutcome:
     """Train `model` on `next_batch(step)`; `evaluate(model)` returns the probe accuracy.
 
-    Raises Diverged on a non-finite loss and EvaluationTimeout past the time limit (or the
-    caller's absolute `deadline`, a `time.perf_counter()` value).
+    Batches may come on the CPU; they are moved to the model's device. Raises Diverged on a
+    non-finite loss and EvaluationTimeout past the time limit (or the caller's absolute
+    `deadline`, a `time.perf_counter()` value).
     """
     start = time.perf_counter()
+    device = next(model.parameters()).device
     limit = start + config.time_limit_s if deadline is None else min(deadline, start + config.time_limit_s)
     optimizer = make_optimizer(model, config)
     best, loss_value, step = 0.0, math.nan, 0
@@ -89,7 +103,7 @@ def train(model: nn.Module, next_batch: Callable[[int], Batch], evaluate: Callab
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         inputs, targets = next_batch(step)
-        loss = lm_loss(model, inputs, targets)
+        loss = lm_loss(model, inputs.to(device), targets.to(device))
         loss_value = loss.item()
         if not math.isfinite(loss_value):
             raise Diverged(f"loss is {loss_value} at update {step}")
@@ -121,3 +135,20 @@ def seeded(seed: int, threads: int) -> Iterator[None]:
             yield
         finally:
             torch.set_num_threads(old_threads)
+
+
+class TrainedEvaluator(Evaluator):
+    """An evaluator whose config has a `train: TrainConfig`: it trains on `train.device`."""
+
+    def __init__(self, config, fidelity: str | None = None) -> None:
+        super().__init__(config, fidelity)
+        try:  # a device this machine lacks is a config error: raise it now, naming the setting
+            self.device()
+        except ValueError as err:
+            raise ValueError(f"{self.fidelity}: train.{err}") from None
+
+    def device(self) -> torch.device:
+        return resolve_device(self.config.train.device)
+
+    def ran_on(self) -> str:
+        return describe(self.device())

@@ -16,10 +16,11 @@ import torch
 
 from livgym.models.compiler import build_model
 from livgym.models.genome import Genome
-from livgym.rewards.base import Evaluator, register_fidelity, replace_config
+from livgym.rewards.base import register_fidelity, replace_config
 from livgym.rewards.corpus import CorpusConfig, load_corpus
+from livgym.rewards.device import exact_numerics
 from livgym.rewards.evaluators.efficiency import analytic_metrics
-from livgym.rewards.training import TrainConfig, lm_loss, seeded, train
+from livgym.rewards.training import TrainConfig, TrainedEvaluator, lm_loss, seeded, train
 
 VOCAB = 256
 
@@ -38,7 +39,7 @@ class ByteLMConfig:
     context_length: int = 4096  # of the analytic efficiency metrics reported alongside
 
 
-class ByteLMEvaluator(Evaluator):
+class ByteLMEvaluator(TrainedEvaluator):
     name = "byte-lm"
 
     def config_dict(self) -> dict[str, Any]:
@@ -51,7 +52,9 @@ class ByteLMEvaluator(Evaluator):
         corpus = load_corpus(c.corpus)
         data = torch.Generator().manual_seed(seed)
         heldout = torch.Generator().manual_seed(seed + 7_777_777)
-        eval_set = [corpus.sample("heldout", c.train.batch_size, c.seq_len, heldout) for _ in range(c.eval_batches)]
+        device = self.device()
+        eval_set = [tuple(t.to(device) for t in corpus.sample("heldout", c.train.batch_size, c.seq_len, heldout))
+                    for _ in range(c.eval_batches)]
         best_bpb = math.inf
 
         def next_batch(step: int):
@@ -65,8 +68,8 @@ class ByteLMEvaluator(Evaluator):
             best_bpb = min(best_bpb, nats / math.log(2))
             return 0.0  # no early stop on a language model
 
-        with seeded(seed, c.train.threads):
-            model = build_model(genome.with_width(c.width, c.heads), VOCAB)
+        with seeded(seed, c.train.threads), exact_numerics(device):
+            model = build_model(genome.with_width(c.width, c.heads), VOCAB).to(device)
             outcome = train(model, next_batch, evaluate, c.train)
         metrics = {"bits_per_byte": best_bpb, "quality": 1.0 - best_bpb / 8.0, "train_steps": float(outcome.steps),
                    "train_loss": outcome.final_loss}

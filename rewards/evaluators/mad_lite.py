@@ -22,9 +22,10 @@ import torch
 from livgym.models.compiler import build_model
 from livgym.models.genome import Genome
 from livgym.rewards import tasks as mad
-from livgym.rewards.base import Evaluator, register_fidelity, replace_config
+from livgym.rewards.base import register_fidelity, replace_config
+from livgym.rewards.device import exact_numerics
 from livgym.rewards.evaluators.efficiency import analytic_metrics
-from livgym.rewards.training import TrainConfig, TrainOutcome, seeded, train
+from livgym.rewards.training import TrainConfig, TrainedEvaluator, TrainOutcome, seeded, train
 
 ALL_TASKS: tuple[str, ...] = tuple(mad.TASKS)
 MAD_LITE_STEPS = 400  # per task
@@ -70,20 +71,21 @@ class MadLiteConfig:
             raise ValueError(f"mode={self.mode!r} must be 'mixture' or 'per_task'")
 
 
-class MadLiteEvaluator(Evaluator):
+class MadLiteEvaluator(TrainedEvaluator):
     name = "mad-lite"
 
     def _measure(self, genome: Genome, seed: int) -> dict[str, float]:
         c = self.config
         proxy = genome.with_width(c.width, c.heads)
         configs = task_configs(c)
+        device = self.device()
         if c.mode == "mixture":
-            accuracies, outcome = _train_mixture(proxy, configs, c, seed)
+            accuracies, outcome = _train_mixture(proxy, configs, c, seed, device)
             steps, losses = outcome.steps, [outcome.final_loss]
         else:
             accuracies, steps, losses = {}, 0, []
             for i, (name, task_config) in enumerate(configs.items()):
-                acc, outcome = _train_mixture(proxy, {name: task_config}, c, seed + 1000 * i)
+                acc, outcome = _train_mixture(proxy, {name: task_config}, c, seed + 1000 * i, device)
                 accuracies.update(acc)
                 steps += outcome.steps
                 losses.append(outcome.final_loss)
@@ -101,13 +103,15 @@ def task_configs(c: MadLiteConfig) -> dict[str, Any]:
             for name in c.tasks}
 
 
-def _train_mixture(proxy: Genome, configs: dict, c: MadLiteConfig, seed: int) -> tuple[dict[str, float], TrainOutcome]:
-    """Train one model on the tagged mixture of `configs`; best held-out accuracy per task."""
+def _train_mixture(proxy: Genome, configs: dict, c: MadLiteConfig, seed: int,
+                   device: torch.device) -> tuple[dict[str, float], TrainOutcome]:
+    """Train one model on the tagged mixture of `configs` on `device`; best held-out accuracy per task."""
     data = torch.Generator().manual_seed(seed)
     heldout = torch.Generator().manual_seed(seed + 7_777_777)
     # One held-out mixture batch split by task: tags and vocabulary offsets match training.
     held, task_ids = mad.make_mixture_batch(configs, c.eval_sequences * len(configs), heldout)
-    eval_sets = {name: (held.inputs[task_ids == k], held.targets[task_ids == k]) for k, name in enumerate(configs)}
+    eval_sets = {name: (held.inputs[task_ids == k].to(device), held.targets[task_ids == k].to(device))
+                 for k, name in enumerate(configs)}
     best: dict[str, float] = {name: 0.0 for name in configs}
 
     def next_batch(step: int):
@@ -123,8 +127,9 @@ def _train_mixture(proxy: Genome, configs: dict, c: MadLiteConfig, seed: int) ->
                 best[name] = max(best[name], acc)
         return sum(best.values()) / len(best)
 
-    with seeded(seed, c.train.threads):
-        model = build_model(proxy, mad.mixture_vocab_size(configs))
+    with seeded(seed, c.train.threads), exact_numerics(device):
+        # Initialised on the CPU on every device, so a GPU run starts from the same weights.
+        model = build_model(proxy, mad.mixture_vocab_size(configs)).to(device)
         outcome = train(model, next_batch, evaluate, c.train)
     return best, outcome
 
