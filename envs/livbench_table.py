@@ -12,8 +12,11 @@ to the evaluation store the moment it finishes, and a rerun answers those from t
 
     python -m livgym.envs.livbench_table --workers 2 [--store runs/livbench/table.sqlite]
     python -m livgym.envs.livbench_table --backend ray --ray-address auto   # on a Ray cluster
+    python -m livgym.envs.livbench_table --workers 8 --device cuda          # 8 processes share a GPU
 
-Quality jobs run on a process pool (one torch thread per worker); latency is timed afterwards,
+Quality jobs run on a process pool (one torch thread per worker), on a GPU when one is present
+(`--device`, default auto); the device is not part of the results' key, so rows trained on a GPU
+and on CPUs make one table. Latency is CPU decode latency by definition: it is timed afterwards,
 one design at a time in this process, so that timings do not compete with training.
 """
 
@@ -74,17 +77,18 @@ def designs(spec: BenchSpec) -> list[Genome]:
     return list(canonical_designs(spec.classes, spec.max_depth, spec.width, spec.heads).values())
 
 
-def jobs(spec: BenchSpec, genomes: Sequence[Genome], fidelity: str) -> list[EvaluationJob]:
-    return [EvaluationJob.of(fidelity, g.to_string(), spec.seed) for g in genomes]
+def jobs(spec: BenchSpec, genomes: Sequence[Genome], fidelity: str, **overrides: Any) -> list[EvaluationJob]:
+    return [EvaluationJob.of(fidelity, g.to_string(), spec.seed, **overrides) for g in genomes]
 
 
 def evaluate_all(spec: BenchSpec, genomes: Sequence[Genome], backend: EvaluationBackend, fidelity: str,
-                 chunk: int = 32, log=print) -> list[EvaluationResult]:
+                 chunk: int = 32, log=print, **overrides: Any) -> list[EvaluationResult]:
     """Results of every genome at `fidelity`, in chunks so progress shows and a kill loses at
-    most the chunk's unfinished evaluations (finished ones are already stored)."""
+    most the chunk's unfinished evaluations (finished ones are already stored). `overrides` may
+    only be unhashed settings (the device), or the rows would not be this spec's table."""
     results: list[EvaluationResult] = []
     start, fresh = time.perf_counter(), 0
-    todo = jobs(spec, genomes, fidelity)
+    todo = jobs(spec, genomes, fidelity, **overrides)
     for i in range(0, len(todo), chunk):
         outcomes = backend.run(todo[i:i + chunk])
         results.extend(o.result for o in outcomes)
@@ -158,8 +162,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--store", default="runs/livbench/table.sqlite", help="evaluation store (resumes from it)")
     parser.add_argument("--out", default=str(LIVBENCH_V0.path), help="table file to write")
     parser.add_argument("--limit", type=int, default=None, help="only the first N designs (a trial run)")
+    parser.add_argument("--device", default="auto", help="where quality evaluations train: auto (CUDA when "
+                        "present), cpu, cuda, cuda:N; small models leave a GPU idle, so use several workers")
     args = parser.parse_args(argv)
     spec = LIVBENCH_V0
+    try:  # a device this machine lacks is an error now, not 1,558 failed rows
+        make_evaluator(spec.fidelity, **{"train.device": args.device})
+    except ValueError as err:
+        parser.error(str(err))
     Path(args.store).parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     genomes = designs(spec)[: args.limit]
@@ -172,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         backend = InlineBackend(args.store)
     with backend:
-        quality = evaluate_all(spec, genomes, backend, spec.fidelity, log=log)
+        quality = evaluate_all(spec, genomes, backend, spec.fidelity, log=log, **{"train.device": args.device})
     with InlineBackend(args.store) as inline:
         cost = evaluate_all(spec, genomes, inline, spec.latency_fidelity, chunk=256, log=log)
     seconds = time.perf_counter() - start

@@ -30,6 +30,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override an evaluator config field (repeatable)")
+    parser.add_argument("--device", help="where trained fidelities train: auto (CUDA when present, the "
+                        "default), cpu, cuda, cuda:N; not part of the store key (same as --set train.device=...)")
     parser.add_argument("--store", default=os.environ.get("LIVGYM_STORE", DEFAULT_STORE),
                         help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE})")
     parser.add_argument("--width", type=int, help="genome width, for a reference name")
@@ -51,7 +53,10 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     genome = resolve_genome(args.genome, args.width, args.heads, args.depth)
-    evaluator = make_evaluator(args.fidelity, **parse_overrides(args.overrides))
+    overrides = parse_overrides(args.overrides)
+    if args.device:
+        overrides["train.device"] = args.device
+    evaluator = make_evaluator(args.fidelity, **overrides)
     start = time.perf_counter()
     with EvaluationStore(args.store) as store:
         result, cached = store.evaluate_cached(evaluator, genome, args.seed)
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"fidelity   {result.fidelity}  (evaluator {result.evaluator}, config {result.config_hash}, seed {result.seed})")
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(result.timestamp))
     source = f"answered from {args.store} in {elapsed:.3f} s (evaluated {when})" if cached \
-        else f"evaluated in {result.wall_time:.1f} s, stored in {args.store}"
+        else f"evaluated in {result.wall_time:.1f} s{_on(result.config)}, stored in {args.store}"
     print(f"status     {result.status}; {source}")
     if result.error:
         print(f"error      {result.error.strip().splitlines()[0]}")
@@ -73,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         for key, value in result.metrics.items():
             print(f"{key:<{width}}  {_format(value)}")
     return 0 if result.ok else 1
+
+
+def _on(config: dict) -> str:
+    return f" on {config['ran_on']}" if config.get("ran_on") else ""
 
 
 def _format(value: float) -> str:
