@@ -11,6 +11,7 @@ import torch
 from fake_device import fake_device
 from test_operators import CASES, VOCAB
 
+from livgym.cli import main
 from livgym.models.compiler import build_model
 from livgym.models.genome import Genome
 from livgym.rewards.base import make_evaluator
@@ -122,3 +123,15 @@ def _numerics_flags() -> tuple[bool, ...]:
     return (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
             torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
             torch.are_deterministic_algorithms_enabled())
+
+
+def test_cli_evaluate_takes_a_device_and_reports_where_it_ran(tmp_path, capsys):
+    store = str(tmp_path / "store.sqlite")
+    args = ["evaluate", "11111-91111@w64h4", "--fidelity", "mad-lite-short", "--store", store,
+            "--set", "train.steps=2", "--set", "tasks=[compression]", "--set", "eval_sequences=4"]
+    assert main([*args, "--device", "cpu"]) == 0
+    assert "on cpu" in capsys.readouterr().out
+    assert main([*args, "--device", "auto"]) == 0  # the device is not in the key: a store hit
+    assert "answered from" in capsys.readouterr().out
+    assert main([*args, "--device", "tpu9"]) == 2
+    assert "train.device='tpu9'" in capsys.readouterr().err
