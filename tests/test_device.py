@@ -135,3 +135,5 @@ def test_cli_evaluate_takes_a_device_and_reports_where_it_ran(tmp_path, capsys):
     assert "answered from" in capsys.readouterr().out
     assert main([*args, "--device", "tpu9"]) == 2
     assert "train.device='tpu9'" in capsys.readouterr().err
+    assert main(["evaluate", "11111@w64h4", "--fidelity", "zero-cost", "--store", store, "--device", "cpu"]) == 2
+    assert "'zero-cost' trains nothing" in capsys.readouterr().err

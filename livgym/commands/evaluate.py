@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     genome = resolve_genome(args.genome, args.width, args.heads, args.depth)
     overrides = parse_overrides(args.overrides)
     if args.device:
+        if not hasattr(make_evaluator(args.fidelity).config, "train"):
+            raise ValueError(f"--device {args.device}: fidelity {args.fidelity!r} trains nothing and runs on the CPU")
         overrides["train.device"] = args.device
     evaluator = make_evaluator(args.fidelity, **overrides)
     start = time.perf_counter()
