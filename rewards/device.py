@@ -6,8 +6,8 @@ query on a CPU machine, just as a result from one CPU answers for another. The d
 actually ran on is recorded with it (`EvaluationResult.config["ran_on"]`). Models are
 initialised on the CPU and data is drawn from CPU generators on every device, so a GPU run
 starts from the same weights and sees the same batches; only floating-point rounding differs.
-On CUDA, evaluations run in full float32 (no TF32) with deterministic algorithms, so the same
-seed gives the same metrics on the same GPU.
+On CUDA, evaluations run in full float32 (no TF32) with deterministic algorithms, so that the
+same seed gives the same metrics on the same GPU (not yet checked on a real GPU).
 """
 
 from __future__ import annotations
