@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from livgym.commands import compare as compare_command
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, StoreError) as err:  # bad input or an unusable store file: one line, no traceback
         print(f"livgym: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # piped into `head`, which closed early: stop quietly (Python's signal docs)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from fake_device import fake_device
 from test_operators import CASES, VOCAB
 
 from livgym.cli import main
+from livgym.envs.livbench_table import main as generate
 from livgym.models.compiler import build_model
 from livgym.models.genome import Genome
 from livgym.rewards.base import make_evaluator
@@ -137,3 +138,12 @@ def test_cli_evaluate_takes_a_device_and_reports_where_it_ran(tmp_path, capsys):
     assert "train.device='tpu9'" in capsys.readouterr().err
     assert main(["evaluate", "11111@w64h4", "--fidelity", "zero-cost", "--store", store, "--device", "cpu"]) == 2
     assert "'zero-cost' trains nothing" in capsys.readouterr().err
+
+
+def test_the_table_generator_refuses_an_unknown_device_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        generate(["--device", "tpu9", "--limit", "1", "--store", str(tmp_path / "s.sqlite"),
+                  "--out", str(tmp_path / "t.json.gz")])
+    assert exit_info.value.code == 2
+    assert "train.device='tpu9'" in capsys.readouterr().err
+    assert not (tmp_path / "s.sqlite").exists()
