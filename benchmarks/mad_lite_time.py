@@ -48,8 +48,10 @@ def per_task(names: list[str], depth: int, device: str) -> None:
     totals = []
     try:
         for current in names:
-            result = make_evaluator("mad-lite", **{"train.device": device}).evaluate(reference_genome(current, depth=depth))
-            totals.append([current, result.status, f"{result.wall_time:.1f}", f"{result.metrics.get('quality', float('nan')):.3f}"])
+            evaluator = make_evaluator("mad-lite", **{"train.device": device})
+            result = evaluator.evaluate(reference_genome(current, depth=depth))
+            quality = result.metrics.get("quality", float("nan"))
+            totals.append([current, result.status, f"{result.wall_time:.1f}", f"{quality:.3f}"])
     finally:
         mad_lite._train_mixture = timed
     print()

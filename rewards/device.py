@@ -1,9 +1,9 @@
 """Where trained quality proxies run: `auto` (a GPU when present, else the CPU), or a named device.
 
 The device is part of how a result is computed, not of what it measures, so it stays out of
-the evaluator's config hash (the field is marked `hashed: False`): a result trained on a GPU answers the same
-query on a CPU machine, just as a result from one CPU answers for another. The device a result
-actually ran on is recorded with it (`EvaluationResult.config["ran_on"]`). Models are
+the evaluator's config hash (its field is marked `hashed: False`): a result trained on a GPU
+answers the same query on a CPU machine, just as a result from one CPU answers for another.
+The device a result actually ran on is recorded with it (`EvaluationResult.config["ran_on"]`). Models are
 initialised on the CPU and data is drawn from CPU generators on every device, so a GPU run
 starts from the same weights and sees the same batches; only floating-point rounding differs.
 On CUDA, evaluations run in full float32 (no TF32) with deterministic algorithms, so that the

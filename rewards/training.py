@@ -47,7 +47,8 @@ class TrainConfig:
             try:
                 torch.device(self.device)
             except (RuntimeError, TypeError):
-                raise ValueError(f"train.device={self.device!r} is not a device name (auto, cpu, cuda, cuda:N)") from None
+                raise ValueError(f"train.device={self.device!r} is not a device name "
+                                 "(auto, cpu, cuda, cuda:N)") from None
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,12 @@ def _run(func, args: tuple, kwargs: dict) -> Any:
         return out
     # An in-place op returns its input: hand back that input's wrapper, not a new one.
     wrappers = {id(x.elem): x for x in fake_inputs}
-    wrap = lambda x: (wrappers[id(x)] if id(x) in wrappers else FakeDeviceTensor(x)) if isinstance(x, torch.Tensor) else x  # noqa: E731
+
+    def wrap(x: Any) -> Any:
+        if not isinstance(x, torch.Tensor):
+            return x
+        return wrappers[id(x)] if id(x) in wrappers else FakeDeviceTensor(x)
+
     return tree_map(wrap, out)
 
 
