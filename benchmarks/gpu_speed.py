@@ -1,7 +1,11 @@
 """Trained fidelities on a GPU against the CPU: seconds per genome, agreement, and GPU sharing.
 
     python benchmarks/gpu_speed.py [--fidelity mad-lite] [--depth 8] [--devices cpu cuda]
-                                   [--workers 1 4 8] [--jobs 16] [--set train.steps=10 ...]
+                                   [--genomes 7] [--workers 1 4 8] [--jobs 16]
+                                   [--parts per-genome sharing] [--set train.steps=10 ...]
+
+A device machine runs one command for at most 10 minutes: split the work with `--parts`,
+`--genomes` and `--devices` (e.g. `--parts per-genome --devices cuda cpu --genomes 3`).
 
 Two parts, with no evaluation store, so that nothing is answered from one:
 - *per genome*: each reference genome at `--depth`, evaluated once per device in this process
@@ -16,6 +20,7 @@ Two parts, with no evaluation store, so that nothing is answered from one:
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -29,10 +34,10 @@ from livgym.rewards.backends import EvaluationJob, ProcessPoolBackend
 from livgym.rewards.base import make_evaluator
 
 
-def per_genome(fidelity: str, depth: int, devices: list[str], overrides: dict) -> None:
+def per_genome(fidelity: str, depth: int, devices: list[str], names: list[str], overrides: dict) -> None:
     rows = []
     evaluators = {d: make_evaluator(fidelity, **overrides, **{"train.device": d}) for d in devices}
-    for name in REFERENCE_GENOMES:
+    for name in names:
         genome = reference_genome(name, depth=depth)
         results = {d: evaluators[d].evaluate(genome, seed=0) for d in devices}
         first = results[devices[0]].metrics.get("quality", float("nan"))
@@ -46,14 +51,14 @@ def per_genome(fidelity: str, depth: int, devices: list[str], overrides: dict) -
     print()
     summary = []
     for d in devices:
-        seconds = sorted(float(r[3]) for r in rows if r[1].startswith(d.split(":")[0]))
+        seconds = [float(r[3]) for r in rows if r[1].startswith(d.split(":")[0])]
         if seconds:
-            summary.append([d, f"{seconds[len(seconds) // 2]:.1f}", f"{max(seconds):.1f}"])
+            summary.append([d, f"{statistics.median(seconds):.1f}", f"{max(seconds):.1f}"])
     print(markdown_table(["device", "median s / genome", "max s / genome"], summary))
 
 
-def sharing(fidelity: str, depth: int, device: str, workers: list[int], count: int, overrides: dict) -> None:
-    names = list(REFERENCE_GENOMES)
+def sharing(fidelity: str, depth: int, device: str, workers: list[int], count: int, names: list[str],
+            overrides: dict) -> None:
     jobs = [EvaluationJob.of(fidelity, reference_genome(names[i % len(names)], depth=depth).to_string(),
                              seed=i // len(names), **overrides, **{"train.device": device}) for i in range(count)]
     rows, base = [], None
@@ -80,6 +85,8 @@ def main() -> None:
     parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 4, 8])
     parser.add_argument("--jobs", type=int, default=16, help="evaluations per pool size in the sharing part")
+    parser.add_argument("--genomes", type=int, default=len(REFERENCE_GENOMES), help="the first N reference genomes")
+    parser.add_argument("--parts", nargs="+", choices=("per-genome", "sharing"), default=["per-genome", "sharing"])
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="evaluator config override, e.g. train.steps=10 for a quick trial")
     args = parser.parse_args()
@@ -87,12 +94,14 @@ def main() -> None:
     torch.set_num_threads(1)
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA device"
     print(f"machine: {machine()}; GPU: {gpu}\n")
-    print(f"per genome ({args.fidelity}, depth {args.depth}):")
-    per_genome(args.fidelity, args.depth, args.devices, overrides)
+    names = list(REFERENCE_GENOMES)[: args.genomes]
+    if "per-genome" in args.parts:
+        print(f"per genome ({args.fidelity}, depth {args.depth}):")
+        per_genome(args.fidelity, args.depth, args.devices, names, overrides)
     for device in args.devices:
-        if device != "cpu":
+        if device != "cpu" and "sharing" in args.parts:
             print(f"\nsharing {device} ({args.fidelity}, depth {args.depth}, {args.jobs} jobs):")
-            sharing(args.fidelity, args.depth, device, args.workers, args.jobs, overrides)
+            sharing(args.fidelity, args.depth, device, args.workers, args.jobs, names, overrides)
 
 
 if __name__ == "__main__":
