@@ -32,6 +32,7 @@ from livgym.rewards.store import EvaluationStore
 #: per-slot observation features, in order (see `LIVSearchSpace.design_space`)
 SLOT_FEATURES: tuple[str, ...] = ("liv_class", "featurizer_source", "feature_source", *HYPERPARAMETER_GENES)
 DEFAULT_BUILD_START = "91111"  # one gated-MLP (SwiGLU) block: a working model with no token mixing
+DEFAULT_FIDELITY = "zero-cost"  # milliseconds per design: the quickstart's; real searches name mad-lite
 
 
 @lru_cache(maxsize=4096)
@@ -81,7 +82,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
     name = "liv"
 
     def __init__(self, max_depth: int = 12, width: int = 64, heads: int = 4,
-                 classes: Sequence[int] | None = None, fidelity: str = "zero-cost",
+                 classes: Sequence[int] | None = None, fidelity: str = DEFAULT_FIDELITY,
                  fidelity_overrides: Mapping[str, Any] | None = None, store: str | Path | None = None,
                  eval_seed: int = 0, context_length: int = 4096, vocab_size: int = 256,
                  build_start: str | Genome = DEFAULT_BUILD_START, references: Sequence[str] | None = None,

@@ -5,6 +5,7 @@ the CPU's results; the device setting is checked by name and stays out of the co
 from __future__ import annotations
 
 from contextlib import nullcontext
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,8 +18,10 @@ from livgym.models.compiler import build_model
 from livgym.models.genome import Genome
 from livgym.rewards.base import make_evaluator
 from livgym.rewards.device import exact_numerics, resolve_device
+from livgym.rewards.store import EvaluationStore
 
 LENGTH = 24
+RUNS = Path(__file__).resolve().parents[1] / "runs"  # the shipped search configs
 TRANSFORMER = Genome.from_string("11111-91111@w64h4")  # softmax attention + SwiGLU
 HYBRID = Genome.from_string("51111-91111-71111@w64h4")  # recurrence, SwiGLU, gated convolution
 TINY_MAD = {"tasks": ("in_context_recall", "compression"), "eval_sequences": 16,
@@ -147,3 +150,20 @@ def test_the_table_generator_refuses_an_unknown_device_before_any_work(tmp_path,
     assert exit_info.value.code == 2
     assert "train.device='tpu9'" in capsys.readouterr().err
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_cli_search_takes_a_device_for_the_fidelity_that_trains(tmp_path, capsys):
+    config = tmp_path / "search.yaml"
+    config.write_text("name: device\nmethod: random\nbudget: 2\nspace: {max_depth: 3, fidelity: mad-lite-short, "
+                      "fidelity_overrides: {train.steps: 2, tasks: [compression], eval_sequences: 4}}\n")
+    store, out = tmp_path / "store.sqlite", tmp_path / "run"
+    common = ["--store", str(store), "--wandb", "disabled"]
+    assert main(["search", str(config), "--device", "cpu", "--out", str(out), *common]) == 0
+    assert "train.device: cpu" in (out / "config.yaml").read_text()
+    with EvaluationStore(store) as opened:
+        assert {r.config["ran_on"] for r in opened.results()} == {"cpu"}
+    capsys.readouterr()
+    assert main(["search", str(RUNS / "quickstart.yaml"), "--device", "cpu", "--out", str(tmp_path / "b"), *common]) == 2
+    assert "'zero-cost' trains nothing" in capsys.readouterr().err
+    assert main(["search", str(RUNS / "livbench.yaml"), "--device", "cpu", "--out", str(tmp_path / "c"), *common]) == 2
+    assert "LIVBench-v0 answers from its table" in capsys.readouterr().err

@@ -41,6 +41,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def device_override(fidelity: str, device: str) -> dict[str, str]:
+    """The config override for `--device` (checked when the evaluator is made); an error for a
+    fidelity that trains nothing."""
+    if not hasattr(make_evaluator(fidelity).config, "train"):
+        raise ValueError(f"--device {device}: fidelity {fidelity!r} trains nothing and runs on the CPU")
+    return {"train.device": device}
+
+
 def parse_overrides(items: list[str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for item in items:
@@ -55,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
     genome = resolve_genome(args.genome, args.width, args.heads, args.depth)
     overrides = parse_overrides(args.overrides)
     if args.device:
-        if not hasattr(make_evaluator(args.fidelity).config, "train"):
-            raise ValueError(f"--device {args.device}: fidelity {args.fidelity!r} trains nothing and runs on the CPU")
-        overrides["train.device"] = args.device
+        overrides.update(device_override(args.fidelity, args.device))
     evaluator = make_evaluator(args.fidelity, **overrides)
     start = time.perf_counter()
     with EvaluationStore(args.store) as store:

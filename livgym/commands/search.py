@@ -13,9 +13,10 @@ import os
 import time
 from pathlib import Path
 
-from livgym.commands.evaluate import DEFAULT_STORE
+from livgym.commands.evaluate import DEFAULT_STORE, device_override
 from livgym.controllers.config import METHOD_NAMES, SearchConfig
 from livgym.controllers.search import print_progress, resume_search, run_search
+from livgym.envs.liv_space import DEFAULT_FIDELITY
 from livgym.rewards.backends import BACKEND_KINDS
 
 
@@ -35,6 +36,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="where evaluations run: inline, pool (local processes) or ray (overrides the config)")
     parser.add_argument("--workers", type=int, help="pool processes, or a local Ray cluster's CPUs")
     parser.add_argument("--ray-address", help='join an existing Ray cluster ("auto" on a cluster node, or ray://host:10001)')
+    parser.add_argument("--device", help="where the design env's fidelity trains: auto (CUDA when present, the "
+                        "default), cpu, cuda, cuda:N (sets space.fidelity_overrides train.device)")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue an interrupted run in its folder (nothing already evaluated is trained again)")
     parser.set_defaults(run=run)
@@ -51,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if args.ray_address and "kind" not in backend:
         backend["kind"] = "ray"
     config = config.with_overrides(backend=backend)
+    if args.device:
+        config = _with_device(config, args.device)
     out = args.out or Path("runs") / config.name / time.strftime("%Y%m%d-%H%M%S")
     print(f"livgym search {config.name}: {config.method}, budget {config.budget}, seed {config.seed} -> {out}")
     start = time.perf_counter()
@@ -68,9 +73,9 @@ def resume(args: argparse.Namespace) -> int:
     if args.config or args.method or args.budget is not None or args.seed is not None or args.out:
         raise ValueError("--resume RUN_DIR takes the run's own config and folder; drop CONFIG, --method, "
                          "--budget, --seed and --out")
-    if args.backend or args.workers or args.ray_address:
-        raise ValueError("--resume RUN_DIR runs on the backend in the run's config.yaml; drop --backend, "
-                         "--workers and --ray-address (or edit its backend section)")
+    if args.backend or args.workers or args.ray_address or args.device:
+        raise ValueError("--resume RUN_DIR runs on the backend and device in the run's config.yaml; drop "
+                         "--backend, --workers, --ray-address and --device (or edit its backend or space section)")
     print(f"livgym search: resuming {args.resume}")
     try:
         result = resume_search(args.resume, store=args.store, progress=print_progress, wandb=args.wandb)
@@ -80,3 +85,13 @@ def resume(args: argparse.Namespace) -> int:
     print(f"replayed {result.replayed} earlier evaluations from the store, then continued\n")
     print((args.resume / "summary.md").read_text())
     return 0
+
+
+def _with_device(config: SearchConfig, device: str) -> SearchConfig:
+    """The config with its design space's fidelity training on `device`."""
+    if config.env_id != "livgym/Design-v0":
+        raise ValueError(f"--device {device}: {config.env_id} answers from its table and trains nothing")
+    space = dict(config.space or {})
+    fidelity = space.get("fidelity", DEFAULT_FIDELITY)
+    space["fidelity_overrides"] = {**(space.get("fidelity_overrides") or {}), **device_override(fidelity, device)}
+    return config.with_overrides(space=space)
