@@ -27,6 +27,8 @@ Direction = Literal["max", "min"]
 Scale = Literal["linear", "log"]
 DIRECTIONS: tuple[str, ...] = ("max", "min")
 SCALES: tuple[str, ...] = ("linear", "log")
+#: the objectives of a search or env that names none: quality against STAR's two efficiency costs
+DEFAULT_OBJECTIVE_NAMES: tuple[str, ...] = ("quality", "params", "cache_bytes")
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class ObjectiveSet:
             raise ValueError(f"objective names must be unique; repeated: {duplicates}")
 
     @classmethod
-    def from_names(cls, names: Sequence[str] = ("quality", "params", "cache_bytes"),
+    def from_names(cls, names: Sequence[str] = DEFAULT_OBJECTIVE_NAMES,
                    **overrides: Mapping[str, Any]) -> ObjectiveSet:
         """Default objectives by name, with reference points overridden per name.
 
