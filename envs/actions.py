@@ -1,7 +1,7 @@
 """The design environment's flat action space: one `Discrete(n)` index per genome edit, plus stop.
 
 Kept compact (1,292 actions at max depth 24 with 19 LIV classes) because masked PPO grows
-unstable with thousands of actions (rl_ecosystem.md). Positions are 0-based slots.
+unstable with thousands of actions. Positions are 0-based slots.
 
 | block        | actions                                      | count                   |
 |--------------|----------------------------------------------|-------------------------|
@@ -25,25 +25,24 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-# The mask reuses the rules' own helpers, so it cannot drift from `valid_edits`.
+# The mask applies the same rules as `valid_edits` (the edits' buildability and gene changes,
+# the sharing rules), so it cannot drift from it.
 from livgym.models.edits import (
-    SHARING_KINDS,
     Edit,
-    _buildable_classes,
-    _gene_changes,
-    _mixed_classes,
-    _Sharing,
     Insert,
     Remove,
     Replace,
     SetHyperparameter,
     ShareWith,
     Unshare,
+    buildable_classes,
+    gene_changes,
     valid_edits,
 )
 from livgym.models.genes import DEFAULT_MAX_DEPTH
 from livgym.models.genome import HARD_MAX_DEPTH, Genome
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.models.sharing import SHARING_KINDS, SharingLayout, sharing_key
 
 HYPERPARAMETER_GENES: tuple[str, ...] = tuple(HYPERPARAMETER_CHOICES)
 STEPS: tuple[int, ...] = (-1, +1)
@@ -151,7 +150,7 @@ class ActionCodec:
         d, k, depth = self.max_depth, len(self.classes), genome.depth
         mask = np.zeros(self.n, dtype=bool)
         mask[0] = True
-        buildable = set(_buildable_classes(genome.class_overrides, genome.width, genome.heads))
+        buildable = set(buildable_classes(genome.class_overrides, genome.width, genome.heads))
         offered = np.array([c in buildable for c in self.classes])
         if depth < min(d, HARD_MAX_DEPTH):
             start = self.blocks["insert"][0]
@@ -165,40 +164,29 @@ class ActionCodec:
         if depth > 1:
             start = self.blocks["remove"][0]
             mask[start:start + depth] = True
-        fz, ft = _Sharing.of(genome.slots, "featurizer"), _Sharing.of(genome.slots, "feature")
-        self._mask_sharing(genome, fz, ft, mask)
-        self._mask_hyperparameters(genome, fz, ft, mask)
+        layout = SharingLayout.of(genome.slots)
+        self._mask_sharing(genome, layout, mask)
+        self._mask_hyperparameters(genome, layout, mask)
         return mask
 
     @cached_property
     def _class_index(self) -> dict[int, int]:
         return {c: i for i, c in enumerate(self.classes)}
 
-    def _mask_sharing(self, genome: Genome, fz: _Sharing, ft: _Sharing, mask: np.ndarray) -> None:
-        """join / leave: the nearest partner's ShareWith and Unshare rules of `valid_edits`."""
-        consumer = [g is not None and ft.members[g][0] != i for i, g in enumerate(ft.group_of)]
-        genomes = [genome.slot_genome(i) for i in range(genome.depth)]
+    def _mask_sharing(self, genome: Genome, layout: SharingLayout, mask: np.ndarray) -> None:
+        """join / leave: `valid_edits`' ShareWith with the nearest partner, and its Unshare."""
         join, leave = self.blocks["join"][0], self.blocks["leave"][0]
-        for p in range(genome.depth):
-            for kind_index, sharing in enumerate((fz, ft)):
-                g = sharing.group_of[p]
-                if g is not None and len(sharing.members[g]) > 1:
-                    mask[leave + 2 * p + kind_index] = True
-                o = _nearest(genomes, p, kind_index == 0)
-                if o == p or sharing.same_group(p, o):
-                    continue
-                if sharing.group_of[o] is None and not sharing.free_group_after_leaving(p):
-                    continue
-                if kind_index == 0:
-                    ok = not consumer[p] and not consumer[o]
-                else:  # p comes after o's producer, so p becomes a consumer: no shared featurizer
-                    ok = fz.group_of[p] is None
-                mask[join + 2 * p + kind_index] = ok
+        for kind_index, kind in enumerate(SHARING_KINDS):
+            sharing = layout.kind(kind)
+            keys = _sharing_keys(genome, kind)
+            for p in range(genome.depth):
+                mask[leave + 2 * p + kind_index] = not sharing.alone(p)
+                mask[join + 2 * p + kind_index] = layout.may_join(kind, p, _nearest(keys, p))
 
-    def _mask_hyperparameters(self, genome: Genome, fz: _Sharing, ft: _Sharing, mask: np.ndarray) -> None:
+    def _mask_hyperparameters(self, genome: Genome, layout: SharingLayout, mask: np.ndarray) -> None:
         """hyperparameter steps: `valid_edits`' gene changes of each slot's class."""
         classes = [s.liv_class for s in genome.slots]
-        fz_mixed, ft_mixed = _mixed_classes(classes, fz), _mixed_classes(classes, ft)
+        fz_mixed, ft_mixed = layout.featurizer.mixed_classes(classes), layout.feature.mixed_classes(classes)
         start = self.blocks["hyperparameter"][0]
         per_slot = len(HYPERPARAMETER_GENES) * len(STEPS)
         rows = {c: _hyperparameter_row(genome.class_genome(c), genome.width, genome.heads,
@@ -223,8 +211,8 @@ class ActionCodec:
         than one step)."""
         k = len(self.classes)
         class_pos = {c: i for i, c in enumerate(self.classes)}
-        partners = {(p, kind): _nearest_partner(genome, p, kind)
-                    for p in range(genome.depth) for kind in SHARING_KINDS}
+        keys = {kind: _sharing_keys(genome, kind) for kind in SHARING_KINDS}
+        partners = {(p, kind): _nearest(keys[kind], p) for p in range(genome.depth) for kind in SHARING_KINDS}
 
         def index_of(edit: Edit) -> int | None:
             if isinstance(edit, (Insert, Replace)):
@@ -257,16 +245,11 @@ class ActionCodec:
 @lru_cache(maxsize=4096)
 def _hyperparameter_row(cg: ClassGenome, width: int, heads: int, featurizer_mixed: bool,
                         feature_mixed: bool) -> np.ndarray:
-    """One slot's hyperparameter-step mask (gene x down/up) for its class genome: `valid_edits`'
-    gene changes, none when the class shares a featurizer with another class id, only
-    `short_conv` when it shares features with one. Cached: it depends on the class alone."""
+    """One slot's hyperparameter-step mask (gene x down/up) for its class genome: the one-step
+    moves among `valid_edits`' gene changes. Cached: it depends on the class and its sharing alone."""
     row = np.zeros(len(HYPERPARAMETER_GENES) * len(STEPS), dtype=bool)
-    if featurizer_mixed:
-        return row
-    changes = set(_gene_changes(cg, width, heads))
+    changes = set(gene_changes(cg, width, heads, featurizer_mixed, feature_mixed))
     for j, gene in enumerate(HYPERPARAMETER_GENES):
-        if feature_mixed and gene != "short_conv":
-            continue
         table = HYPERPARAMETER_CHOICES[gene]
         i = table.index(int(getattr(cg, gene)))
         for s, step in enumerate(STEPS):
@@ -276,35 +259,25 @@ def _hyperparameter_row(cg: ClassGenome, width: int, heads: int, featurizer_mixe
     return row
 
 
-@lru_cache(maxsize=4096)
-def _feature_key(genome: ClassGenome) -> ClassGenome | None:
-    """What two slots must agree on to share features (None: memoryless, never shares)."""
-    return genome.feature_signature() if genome.shareable_features else None
+def _sharing_keys(genome: Genome, kind: str, length: int | None = None) -> list[ClassGenome | None]:
+    """The `sharing_key` of this kind of each slot (of the first `length`), once per mask."""
+    return [sharing_key(genome.slot_genome(i), kind) for i in range(genome.depth if length is None else length)]
 
 
-def _nearest(genomes: list[ClassGenome], position: int, featurizer: bool) -> int:
-    """`_nearest_partner` on a list of slot class genomes (the mask's hot loop)."""
-    mine = genomes[position] if featurizer else _feature_key(genomes[position])
-    if mine is None:
-        return position
-    for q in range(position - 1, -1, -1):
-        if (genomes[q] if featurizer else _feature_key(genomes[q])) == mine:
-            return q
+def _nearest(keys: list[ClassGenome | None], position: int) -> int:
+    """The nearest earlier slot with the same sharing key as `position`; `position` itself when
+    there is none (or it never shares), which makes the join a no-op that is never valid."""
+    mine = keys[position]
+    if mine is not None:
+        for q in range(position - 1, -1, -1):
+            if keys[q] == mine:
+                return q
     return position
 
 
 def _nearest_partner(genome: Genome, position: int, kind: str) -> int:
-    """The nearest earlier slot whose class genome allows sharing of this kind with `position`
-    (identical genome for featurizers, equal feature signature for features); `position`
-    itself when there is none, which makes the join a no-op that is never valid."""
+    """The nearest earlier slot that `position` may share a group of `kind` with (`_nearest`);
+    a position past the genome's end is its own partner."""
     if position >= genome.depth:
         return position
-    mine = genome.slot_genome(position)
-    for q in range(position - 1, -1, -1):
-        other = genome.slot_genome(q)
-        if kind == "featurizer" and other == mine:
-            return q
-        if kind == "feature" and mine.shareable_features and other.shareable_features \
-                and other.feature_signature() == mine.feature_signature():
-            return q
-    return position
+    return _nearest(_sharing_keys(genome, kind, position + 1), position)

@@ -7,13 +7,10 @@ lists exactly the edits `apply_edit` accepts; the environment builds its action 
 on every step, so it decides validity from the invariants of a valid genome instead of
 building each candidate genome.
 
-Why direct rules suffice. A valid genome satisfies:
-1. every LIV class it uses is buildable at its width and heads (`width_problem`);
-2. the members of a featurizer-sharing group have identical class genomes;
-3. the members of a feature-sharing group are not memoryless and have equal feature
-   signatures, and every member but the first (the *consumers*) has an independent featurizer.
-A slot that leaves a group (Remove, Replace, Unshare, or ShareWith moving it elsewhere) keeps
-all three true for the members left behind: identical genomes stay identical, and when the
+Why direct rules suffice. A valid genome uses only LIV classes buildable at its width and
+heads (`width_problem`) and keeps the three sharing rules of `livgym.models.sharing`. A slot
+that leaves a group (Remove, Replace, Unshare, or ShareWith moving it elsewhere) keeps the
+sharing rules true for the members left behind: identical genomes stay identical, and when the
 producer leaves, the next member (a consumer, so with an independent featurizer) becomes the
 producer, which may share a featurizer or not. So only the slot that joins a group, the slot
 that becomes a consumer, and the class whose genome changes need checking.
@@ -23,16 +20,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Callable, Hashable, Literal
+from typing import Callable, Hashable
 
 import numpy as np
 
 from livgym.models.genes import DEFAULT_MAX_DEPTH, MAX_SHARING_GROUP, SharingStrategy
 from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot, trusted_construction, width_problem
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.models.sharing import (
+    SHARING_KINDS,
+    Sharing,
+    SharingKind,
+    SharingLayout,
+    group_of,
+    keeps_sharing,
+    sharing_key,
+)
 
-SharingKind = Literal["featurizer", "feature"]
-SHARING_KINDS: tuple[SharingKind, ...] = ("featurizer", "feature")
 _SHARED = SharingStrategy.SHARED
 _INDEPENDENT = SharingStrategy.INDEPENDENT
 
@@ -154,11 +158,13 @@ def _apply_share_with(genome: Genome, edit: ShareWith, max_depth: int) -> Genome
     if p == o:
         raise ValueError("a slot cannot share with itself")
     slots = list(genome.slots)
-    group_p, group_o = _group(slots[p], kind), _group(slots[o], kind)
+    group_p, group_o = group_of(slots[p], kind), group_of(slots[o], kind)
     if group_o is not None and group_p == group_o:
         raise ValueError(f"slots {p} and {o} already share {kind} group {group_o}")
     if group_o is None:
-        group_o = _free_group(slots, kind, leaving=p)
+        group_o = Sharing.of(slots, kind).free_number(leaving=p)
+        if group_o is None:
+            raise ValueError(f"no free {kind} group number: all of 1..{MAX_SHARING_GROUP} are in use")
         slots[o] = _with_sharing(slots[o], kind, group_o, _SHARED)
     slots[p] = _with_sharing(slots[p], kind, group_o, _SHARED)
     return replace(genome, slots=tuple(slots))
@@ -168,10 +174,10 @@ def _apply_unshare(genome: Genome, edit: Unshare, max_depth: int) -> Genome:
     _check_position(genome, edit.position)
     _check_kind(edit.kind)
     p, kind = edit.position, edit.kind
-    group = _group(genome.slots[p], kind)
+    group = group_of(genome.slots[p], kind)
     if group is None:
         raise ValueError(f"slots[{p}] shares no {kind} group")
-    if sum(_group(s, kind) == group for s in genome.slots) < 2:
+    if sum(group_of(s, kind) == group for s in genome.slots) < 2:
         raise ValueError(f"slots[{p}] is alone in {kind} group {group}; leaving it changes nothing")
     return _with_slot(genome, p, _with_sharing(genome.slots[p], kind, 1, _INDEPENDENT))
 
@@ -227,26 +233,10 @@ def _with_slot(genome: Genome, position: int, slot: Slot) -> Genome:
     return replace(genome, slots=genome.slots[:position] + (slot,) + genome.slots[position + 1:])
 
 
-def _group(slot: Slot, kind: str) -> int | None:
-    """The slot's group number of this kind, or None if it shares none."""
-    if kind == "featurizer":
-        return slot.featurizer_group if slot.shares_featurizer else None
-    return slot.feature_group if slot.shares_features else None
-
-
 def _with_sharing(slot: Slot, kind: str, group: int, strategy: SharingStrategy) -> Slot:
     if kind == "featurizer":
         return replace(slot, featurizer_group=group, featurizer_strategy=strategy)
     return replace(slot, feature_group=group, feature_strategy=strategy)
-
-
-def _free_group(slots: list[Slot], kind: str, leaving: int) -> int:
-    """The smallest group number of this kind used by no slot but `leaving` (which moves)."""
-    used = {_group(s, kind) for i, s in enumerate(slots) if i != leaving}
-    for number in range(1, MAX_SHARING_GROUP + 1):
-        if number not in used:
-            return number
-    raise ValueError(f"no free {kind} group number: all of 1..{MAX_SHARING_GROUP} are in use")
 
 
 @lru_cache(maxsize=4096)
@@ -263,9 +253,9 @@ def valid_edits(genome: Genome, max_depth: int = DEFAULT_MAX_DEPTH) -> list[Edit
     Ordered by kind (Insert, Replace, Remove, ShareWith featurizer, ShareWith feature,
     Unshare, SetHyperparameter), then by position.
     """
-    buildable = _buildable_classes(genome.class_overrides, genome.width, genome.heads)
+    buildable = buildable_classes(genome.class_overrides, genome.width, genome.heads)
     classes = tuple(s.liv_class for s in genome.slots)
-    layout = _Layout.of(genome)
+    layout = SharingLayout.of(genome.slots)
     edits: list[Edit] = []
     if genome.depth < _depth_limit(max_depth):
         edits.extend(_inserts(genome.depth, buildable))
@@ -273,101 +263,19 @@ def valid_edits(genome: Genome, max_depth: int = DEFAULT_MAX_DEPTH) -> list[Edit
         edits.extend(_replaces(p, class_id, buildable))
     if genome.depth > 1:
         edits.extend(_removes(genome.depth))
-    edits.extend(_featurizer_shares(genome, layout))
-    edits.extend(_feature_shares(genome, layout))
+    for kind in SHARING_KINDS:
+        edits.extend(_shares(genome, layout, kind))
     edits.extend(_unshares(layout))
     edits.extend(_hyperparameter_edits(genome, layout))
     return edits
 
 
-@dataclass(frozen=True)
-class _Sharing:
-    """Membership of one kind of sharing group: per slot its group (or None), per group its
-    members in slot order (the first is the group's producer)."""
-
-    group_of: tuple[int | None, ...]
-    members: dict[int, tuple[int, ...]]
-
-    @classmethod
-    def of(cls, slots: tuple[Slot, ...], kind: str) -> _Sharing:
-        group_of = tuple(_group(s, kind) for s in slots)
-        members: dict[int, list[int]] = {}
-        for i, g in enumerate(group_of):
-            if g is not None:
-                members.setdefault(g, []).append(i)
-        return cls(group_of, {g: tuple(m) for g, m in members.items()})
-
-    def same_group(self, a: int, b: int) -> bool:
-        return self.group_of[b] is not None and self.group_of[a] == self.group_of[b]
-
-    def free_group_after_leaving(self, position: int) -> bool:
-        """Whether a new group number is free once `position` leaves its group."""
-        used = len(self.members)
-        g = self.group_of[position]
-        if g is not None and len(self.members[g]) == 1:
-            used -= 1
-        return used < MAX_SHARING_GROUP
-
-    def producer(self, position: int) -> int:
-        """The first member of this slot's group (the slot itself if it is in none)."""
-        g = self.group_of[position]
-        return position if g is None else self.members[g][0]
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """What the sharing rules read about a genome, computed once per `valid_edits` call."""
-
-    featurizer: _Sharing
-    feature: _Sharing
-    consumer: tuple[bool, ...]  # reads its feature groups from an earlier slot
-    shares_featurizer: tuple[bool, ...]
-
-    @classmethod
-    def of(cls, genome: Genome) -> _Layout:
-        featurizer = _Sharing.of(genome.slots, "featurizer")
-        feature = _Sharing.of(genome.slots, "feature")
-        consumer = tuple(g is not None and feature.members[g][0] != i for i, g in enumerate(feature.group_of))
-        return cls(featurizer, feature, consumer, tuple(g is not None for g in featurizer.group_of))
-
-
-def _featurizer_shares(genome: Genome, layout: _Layout) -> list[Edit]:
-    """ShareWith(p, "featurizer", o): p and o have identical class genomes and neither is a
-    feature consumer (o joins the group too when it is in none)."""
-    sharing, consumer = layout.featurizer, layout.consumer
-    out: list[Edit] = []
-    for bucket in _buckets(genome, lambda cg: cg):
-        candidates = [i for i in bucket if not consumer[i]]
-        for p in candidates:
-            fresh_ok = sharing.free_group_after_leaving(p)
-            for o in candidates:
-                if p == o or sharing.same_group(p, o):
-                    continue
-                if sharing.group_of[o] is None and not fresh_ok:
-                    continue
-                out.append(ShareWith(p, "featurizer", o))
-    out.sort(key=_by_positions)
-    return out
-
-
-def _feature_shares(genome: Genome, layout: _Layout) -> list[Edit]:
-    """ShareWith(p, "feature", o): p and o are not memoryless and have equal feature
-    signatures, and whichever slot ends up a consumer has an independent featurizer: p if it
-    comes after the group's producer, else the old producer."""
-    sharing, shares_featurizer = layout.feature, layout.shares_featurizer
-    out: list[Edit] = []
-    for bucket in _buckets(genome, _feature_key):
-        for p in bucket:
-            fresh_ok = sharing.free_group_after_leaving(p)
-            for o in bucket:
-                if p == o or sharing.same_group(p, o):
-                    continue
-                if sharing.group_of[o] is None and not fresh_ok:
-                    continue
-                producer = sharing.producer(o)
-                if shares_featurizer[producer if p < producer else p]:
-                    continue
-                out.append(ShareWith(p, "feature", o))
+def _shares(genome: Genome, layout: SharingLayout, kind: SharingKind) -> list[Edit]:
+    """ShareWith(p, kind, o) for every pair of slots whose class genomes have the same
+    `sharing_key` and that `layout.may_join` allows, by position."""
+    out: list[Edit] = [ShareWith(p, kind, o)
+                       for bucket in _buckets(genome, lambda cg: sharing_key(cg, kind))
+                       for p in bucket for o in bucket if layout.may_join(kind, p, o)]
     out.sort(key=_by_positions)
     return out
 
@@ -376,46 +284,30 @@ def _by_positions(edit: ShareWith) -> tuple[int, int]:
     return edit.position, edit.other
 
 
-def _unshares(layout: _Layout) -> list[Edit]:
+def _unshares(layout: SharingLayout) -> list[Edit]:
     """Unshare(p, kind) for every slot in a group of that kind with another member."""
     out: list[Edit] = []
-    for kind, sharing in zip(SHARING_KINDS, (layout.featurizer, layout.feature)):
-        for p, g in enumerate(sharing.group_of):
-            if g is not None and len(sharing.members[g]) > 1:
-                out.append(Unshare(p, kind))
+    for kind in SHARING_KINDS:
+        sharing = layout.kind(kind)
+        out.extend(Unshare(p, kind) for p in range(len(sharing.group_of)) if not sharing.alone(p))
     out.sort(key=lambda e: e.position)
     return out
 
 
-def _hyperparameter_edits(genome: Genome, layout: _Layout) -> list[Edit]:
+def _hyperparameter_edits(genome: Genome, layout: SharingLayout) -> list[Edit]:
     """SetHyperparameter for every used class: a used gene set to another value that keeps the
-    class buildable and keeps its sharing groups valid. A class in a featurizer group with a
-    slot of another class id (an identical genome) can change nothing; in such a feature group,
-    only `short_conv`, the one gene outside the feature signature."""
+    class buildable and keeps its sharing groups valid (`gene_changes`)."""
     classes = [s.liv_class for s in genome.slots]
-    fz_mixed = _mixed_classes(classes, layout.featurizer)
-    ft_mixed = _mixed_classes(classes, layout.feature)
+    fz_mixed = layout.featurizer.mixed_classes(classes)
+    ft_mixed = layout.feature.mixed_classes(classes)
     out: list[Edit] = []
     for class_id in sorted(set(classes)):
-        if class_id in fz_mixed:
-            continue
-        changes = _gene_changes(genome.class_genome(class_id), genome.width, genome.heads)
-        if class_id in ft_mixed:
-            changes = tuple(c for c in changes if c[0] == "short_conv")
+        changes = gene_changes(genome.class_genome(class_id), genome.width, genome.heads,
+                               class_id in fz_mixed, class_id in ft_mixed)
         positions = [p for p, c in enumerate(classes) if c == class_id]
         out.extend(SetHyperparameter(p, gene, value) for p in positions for gene, value in changes)
     out.sort(key=lambda e: e.position)
     return out
-
-
-def _mixed_classes(classes: list[int], sharing: _Sharing) -> set[int]:
-    """Class ids that share a group of this kind with a slot of a different class id."""
-    mixed: set[int] = set()
-    for members in sharing.members.values():
-        ids = {classes[i] for i in members}
-        if len(ids) > 1:
-            mixed |= ids
-    return mixed
 
 
 def _buckets(genome: Genome, key: Callable[[ClassGenome], Hashable | None]) -> list[list[int]]:
@@ -429,15 +321,11 @@ def _buckets(genome: Genome, key: Callable[[ClassGenome], Hashable | None]) -> l
     return [b for b in buckets.values() if len(b) > 1]
 
 
-def _feature_key(genome: ClassGenome) -> ClassGenome | None:
-    return genome.feature_signature() if genome.shareable_features else None
-
-
 # ---- cached pieces (edits are immutable values, so lists of them can be reused) ---------------
 
 
 @lru_cache(maxsize=1024)
-def _buildable_classes(overrides: tuple[tuple[int, ClassGenome], ...], width: int, heads: int) -> tuple[int, ...]:
+def buildable_classes(overrides: tuple[tuple[int, ClassGenome], ...], width: int, heads: int) -> tuple[int, ...]:
     """The class ids a slot may take at this width and heads, given the genome's overrides."""
     table = dict(overrides)
     return tuple(c for c in CLASS_IDS if _buildable(table.get(c, CLASSES_BY_ID[c].genome), width, heads))
@@ -449,8 +337,11 @@ def _buildable(genome: ClassGenome, width: int, heads: int) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _gene_changes(genome: ClassGenome, width: int, heads: int) -> tuple[tuple[str, int], ...]:
-    """(gene, value) pairs that change a used hyperparameter gene and stay buildable."""
+def gene_changes(genome: ClassGenome, width: int, heads: int, featurizer_mixed: bool = False,
+                 feature_mixed: bool = False) -> tuple[tuple[str, int], ...]:
+    """(gene, value) pairs that change a used hyperparameter gene of a class, keep it buildable
+    and keep its slots' sharing groups valid (`keeps_sharing`; `featurizer_mixed` /
+    `feature_mixed`: the class shares a group of that kind with a slot of another class id)."""
     changes = []
     for gene in genome.used_genes():
         table = HYPERPARAMETER_CHOICES.get(gene)
@@ -458,7 +349,10 @@ def _gene_changes(genome: ClassGenome, width: int, heads: int) -> tuple[tuple[st
             continue
         current = int(getattr(genome, gene))
         for value in table:
-            if value != current and _buildable(_with_gene(genome, gene, value), width, heads):
+            if value == current:
+                continue
+            changed = _with_gene(genome, gene, value)
+            if _buildable(changed, width, heads) and keeps_sharing(genome, changed, featurizer_mixed, feature_mixed):
                 changes.append((gene, value))
     return tuple(changes)
 

@@ -19,6 +19,7 @@ Feature-group sharing makes every later member of a group (a *consumer*) read th
 groups an operator caches (K/V, recurrence inputs, convolution inputs) from the group's first
 member (its *producer*), so they are computed and cached once; a consumer computes only its own
 C (query) features, and so may not also share a featurizer.
+Which slots may share what is decided in one place, `livgym.models.sharing`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from livgym.models.genes import (
     choice_value,
 )
 from livgym.models.registry import CLASS_GENE_NAMES, CLASS_IDS, CLASSES_BY_ID, ClassGenome
+from livgym.models.sharing import group_of, sharing_problem
 
 SLOT_GENE_NAMES: tuple[str, ...] = (
     "liv_class", "featurizer_group", "featurizer_strategy", "feature_group", "feature_strategy",
@@ -147,23 +149,18 @@ class Genome:
 
     def featurizer_source(self, position: int) -> int:
         """The first slot whose featurizer this slot uses (itself if it shares none)."""
-        slot = self.slots[position]
-        if not slot.shares_featurizer:
-            return position
-        for i, other in enumerate(self.slots):
-            if other.shares_featurizer and other.featurizer_group == slot.featurizer_group:
-                return i
-        raise AssertionError("unreachable: a slot is a member of its own group")
+        return self._group_source(position, "featurizer")
 
     def feature_source(self, position: int) -> int:
         """The producer whose feature groups this slot reads (itself if it is not a consumer)."""
-        slot = self.slots[position]
-        if not slot.shares_features:
+        return self._group_source(position, "feature")
+
+    def _group_source(self, position: int, kind: str) -> int:
+        """The first member of the slot's group of `kind` (the slot itself if it is in none)."""
+        group = group_of(self.slots[position], kind)
+        if group is None:
             return position
-        for i, other in enumerate(self.slots):
-            if other.shares_features and other.feature_group == slot.feature_group:
-                return i
-        raise AssertionError("unreachable: a slot is a member of its own group")
+        return next(i for i, other in enumerate(self.slots) if group_of(other, kind) == group)
 
     def with_width(self, width: int, heads: int | None = None) -> Genome:
         """The same architecture at another width (and optionally head count)."""
@@ -179,8 +176,8 @@ class Genome:
     def canonical(self) -> Genome:
         """Sharing groups renumbered by first appearance, singleton groups made independent,
         unused group genes set to 1: a genome that builds the same network as this one."""
-        fz = _canonical_groups([s.featurizer_group if s.shares_featurizer else None for s in self.slots])
-        ft = _canonical_groups([s.feature_group if s.shares_features else None for s in self.slots])
+        fz = _canonical_groups([group_of(s, "featurizer") for s in self.slots])
+        ft = _canonical_groups([group_of(s, "feature") for s in self.slots])
         slots = tuple(
             Slot(s.liv_class,
                  fz[i] or 1, _SHARED if fz[i] else SharingStrategy.INDEPENDENT,
@@ -201,8 +198,8 @@ class Genome:
             "w": self.width,
             "h": self.heads,
             "s": [[list(canon.slot_genome(i).normalized().to_vector()),
-                   s.featurizer_group if s.shares_featurizer else 0,
-                   s.feature_group if s.shares_features else 0]
+                   group_of(s, "featurizer") or 0,
+                   group_of(s, "feature") or 0]
                   for i, s in enumerate(canon.slots)],
         }
         return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()[:16]
@@ -425,7 +422,9 @@ def _validate(genome: Genome) -> None:
         if problem:
             first = next(i for i, s in enumerate(genome.slots) if s.liv_class == cid)
             raise ValueError(f"slots[{first}].liv_class={cid} ({CLASSES_BY_ID[cid].name}): {problem}")
-    _validate_sharing(genome)
+    problem = sharing_problem(genome.slots, [genome.slot_genome(i) for i in range(genome.depth)])
+    if problem:
+        raise ValueError(problem)
 
 
 def width_problem(cg: ClassGenome, width: int, heads: int) -> str | None:
@@ -442,35 +441,6 @@ def width_problem(cg: ClassGenome, width: int, heads: int) -> str | None:
     if cg.mixing == TokenMixing.SEMI_SEPARABLE and cg.channels == ChannelMixing.GROUPED and width % heads:
         return f"width={width} is not divisible by heads={heads}"
     return None
-
-
-def _validate_sharing(genome: Genome) -> None:
-    featurizer_first: dict[int, int] = {}
-    feature_first: dict[int, int] = {}
-    for i, slot in enumerate(genome.slots):
-        cg = genome.slot_genome(i)
-        if slot.shares_featurizer:
-            j = featurizer_first.setdefault(slot.featurizer_group, i)
-            if j != i and genome.slot_genome(j) != cg:
-                raise ValueError(
-                    f"slots[{i}].featurizer_group={slot.featurizer_group}: joins slots[{j}], whose LIV class "
-                    f"{genome.slots[j].liv_class} ({CLASSES_BY_ID[genome.slots[j].liv_class].name}) has a different "
-                    f"featurizer from class {slot.liv_class} ({CLASSES_BY_ID[slot.liv_class].name})")
-        if slot.shares_features:
-            if not cg.shareable_features:
-                raise ValueError(f"slots[{i}].feature_strategy=2: LIV class {slot.liv_class} "
-                                 f"({CLASSES_BY_ID[slot.liv_class].name}) is memoryless and has no feature groups to share")
-            j = feature_first.setdefault(slot.feature_group, i)
-            if j != i:
-                if genome.slot_genome(j).feature_signature() != cg.feature_signature():
-                    raise ValueError(
-                        f"slots[{i}].feature_group={slot.feature_group}: reads feature groups of slots[{j}], whose LIV class "
-                        f"{genome.slots[j].liv_class} ({CLASSES_BY_ID[genome.slots[j].liv_class].name}) computes "
-                        f"incompatible features for class {slot.liv_class} ({CLASSES_BY_ID[slot.liv_class].name})")
-                if slot.shares_featurizer:
-                    raise ValueError(
-                        f"slots[{i}].featurizer_strategy=2: slot {i} reads its feature groups from slots[{j}] "
-                        f"(feature_group={slot.feature_group}) and so cannot also share a featurizer")
 
 
 # ---- notation helpers ----------------------------------------------------------------------

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from strategies import edited_genomes, genomes
 
 from livgym.models.edits import (
-    SHARING_KINDS,
     Edit,
     Insert,
     Remove,
@@ -25,6 +24,7 @@ from livgym.models.edits import (
 from livgym.models.genes import MAX_SHARING_GROUP
 from livgym.models.genome import Genome, Slot
 from livgym.models.registry import CLASS_IDS, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.models.sharing import SHARING_KINDS
 
 MAX_DEPTH = 8
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
