@@ -9,6 +9,7 @@ per store whatever episode, env copy or process reaches it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -24,8 +25,9 @@ from livgym.models.edits import apply_edit
 from livgym.models.genome import Genome, Slot
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
-from livgym.rewards.backends import EvaluationJob, JobOutcome
+from livgym.rewards.backends import EvaluationJob, EvaluatorIdentity, JobOutcome
 from livgym.rewards.base import Evaluator, make_evaluator
+from livgym.rewards.result import EvaluationResult
 from livgym.rewards.evaluators.efficiency import analytic_metrics
 from livgym.rewards.store import EvaluationStore
 
@@ -41,6 +43,12 @@ def _gene_indices(cg: ClassGenome) -> tuple[int, ...]:
     used = cg.used_genes()
     return tuple(HYPERPARAMETER_CHOICES[g].index(int(getattr(cg, g))) + 1 if g in used else 0
                  for g in HYPERPARAMETER_GENES)
+
+
+def _evaluation(result: EvaluationResult, cached: bool) -> Evaluation:
+    """What the env is told about a stored result."""
+    return Evaluation(result.metrics, result.status, cached, result.error,
+                      {"fidelity": result.fidelity, "wall_time": result.wall_time})
 
 
 @dataclass(frozen=True)
@@ -121,8 +129,9 @@ class LIVSearchSpace(SearchSpace[Genome]):
         self._metrics: Memo[Genome, dict[str, float]] = Memo()
         self._hashes: Memo[Genome, str] = Memo()
         self._texts: Memo[Genome, str] = Memo()
+        # What the next `evaluate` of a design reports: a backend's outcome as it came (`accept`),
+        # and, once reported, the same answer as a revisit (cached).
         self._results: Memo[str, Evaluation] = Memo(1 << 16)
-        self._accepted: dict[str, Evaluation] = {}  # from a backend, not yet returned by evaluate
         self._contributions: Memo[tuple[int, ClassGenome], _Totals] = Memo()
 
     # -- episodes ------------------------------------------------------------------------
@@ -221,31 +230,35 @@ class LIVSearchSpace(SearchSpace[Genome]):
 
     def evaluate(self, genome: Genome) -> Evaluation:
         key = self.key(genome)
-        accepted = self._accepted.pop(key, None)
-        if accepted is not None:  # evaluated on a backend just before this step: report it as it came
-            self._results.get(key, lambda: accepted)
-            return accepted
-        known = self._results.peek(key)
-        if known is not None:
-            return Evaluation(known.metrics, known.status, True, known.error, known.extra)
-        result, cached = self.store.evaluate_cached(self.evaluator, genome, self.eval_seed)
-        evaluation = Evaluation(result.metrics, result.status, cached, result.error,
-                                {"fidelity": result.fidelity, "wall_time": result.wall_time})
-        return self._results.get(key, lambda: evaluation)
+        evaluation = self._results.peek(key)
+        if evaluation is None:
+            result, cached = self.store.evaluate_cached(self.evaluator, genome, self.eval_seed)
+            evaluation = _evaluation(result, cached)
+        self._results.put(key, replace(evaluation, cached=True))
+        return evaluation
 
     def job(self, genome: Genome) -> EvaluationJob | None:
-        if self._results.peek(self.key(genome)) is not None or self.key(genome) in self._accepted:
+        key = self.key(genome)
+        if self._results.peek(key) is not None:
             return None
-        return EvaluationJob.of(self.fidelity, self.describe(genome), self.eval_seed, **self.fidelity_overrides)
+        return EvaluationJob(self.fidelity, self.describe(genome), self.eval_seed,
+                             tuple(sorted(self.fidelity_overrides.items())), genome_hash=key,
+                             evaluator=self._evaluator_identity)
 
     def accept(self, genome: Genome, outcome: JobOutcome) -> None:
-        result = outcome.result
-        if result.key != (self.key(genome), self.evaluator.name, self.evaluator.config_hash(), self.eval_seed):
+        result, identity = outcome.result, self._evaluator_identity
+        if result.key != (self.key(genome), identity.name, identity.config_hash, self.eval_seed):
             raise ValueError(f"outcome for {result.genome!r} ({result.evaluator}, config {result.config_hash}, "
                              f"seed {result.seed}) is not this space's evaluation of {self.describe(genome)!r}")
         self.store.put(result)  # a no-op when the backend shares this store; else this store learns it
-        self._accepted[self.key(genome)] = Evaluation(result.metrics, result.status, outcome.from_store, result.error,
-                                                      {"fidelity": result.fidelity, "wall_time": result.wall_time})
+        self._results.put(self.key(genome), _evaluation(result, outcome.from_store))
+
+    @property
+    def _evaluator_identity(self) -> EvaluatorIdentity:
+        """The evaluator's name, config and hash as every job records them (worked out once)."""
+        if "_identity" not in self.__dict__:
+            self.__dict__["_identity"] = EvaluatorIdentity.of(self.evaluator)
+        return self.__dict__["_identity"]
 
     @property
     def store(self) -> EvaluationStore:

@@ -34,6 +34,13 @@ class Memo(Generic[K, V]):
         self._data.move_to_end(key)
         return value
 
+    def put(self, key: K, value: V) -> None:
+        """Store `value` under `key`, replacing what was there."""
+        self._data[key] = value
+        self._data.move_to_end(key)
+        if len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
     def peek(self, key: K) -> V | None:
         """The stored value, or None, without computing or reordering."""
         return self._data.get(key)

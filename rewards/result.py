@@ -1,7 +1,11 @@
 """What one evaluation of one genome produced, as stored in the evaluation store.
 
 Failures are results too: a NaN loss ends as `diverged`, an exception as `failed`, a time
-limit as `timeout`, each with its error text, so a search records them and carries on.
+limit as `timeout`, each with its error text, so a search records them and carries on. Those
+are facts about the design and are kept for good. A `lost` evaluation is not: its worker never
+ran the design (it could not start), or a fault outside the design ended it (every job of its
+batch killed its worker the same way). It is recorded, with its cause, so a search can carry
+on, but it answers no later lookup: the next evaluation of its key runs again and replaces it.
 """
 
 from __future__ import annotations
@@ -9,14 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import socket
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Mapping
 
 from livgym.version import __version__
 
-Status = Literal["ok", "diverged", "failed", "timeout"]
-STATUSES: tuple[str, ...] = ("ok", "diverged", "failed", "timeout")
+Status = Literal["ok", "diverged", "failed", "timeout", "lost"]
+STATUSES: tuple[str, ...] = ("ok", "diverged", "failed", "timeout", "lost")
+#: statuses that say nothing about the design, so a store never answers with them (see above)
+TRANSIENT_STATUSES: tuple[str, ...] = ("lost",)
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -42,6 +50,8 @@ class EvaluationResult:
     wall_time: float = 0.0
     library_version: str = __version__
     timestamp: float = field(default_factory=time.time)
+    # who computed it (backend kind, host, process id); not part of the key, empty in old stores
+    computed_by: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -50,6 +60,15 @@ class EvaluationResult:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def permanent(self) -> bool:
+        """Whether this result is the design's own, kept for good (every status but `lost`)."""
+        return self.status not in TRANSIENT_STATUSES
+
+    def computed_here(self, backend: str) -> EvaluationResult:
+        """This result, recorded as computed by this process on a backend of kind `backend`."""
+        return replace(self, computed_by=this_process(backend))
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -64,7 +83,13 @@ class EvaluationResult:
     def from_dict(cls, data: Mapping[str, Any]) -> EvaluationResult:
         fields = dict(data)
         fields["metrics"] = {k: (math.nan if v is None else float(v)) for k, v in dict(fields.get("metrics") or {}).items()}
+        fields["computed_by"] = dict(fields.get("computed_by") or {})
         return cls(**fields)
+
+
+def this_process(backend: str) -> dict[str, Any]:
+    """Who is computing, as a result's `computed_by` records it."""
+    return {"backend": backend, "host": socket.gethostname(), "pid": os.getpid()}
 
 
 def _json_float(value: float) -> float | None:

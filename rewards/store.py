@@ -3,7 +3,10 @@
 A search asks the store before it trains a candidate, so a genome is evaluated once per
 (genome hash, evaluator, config hash, seed) across runs, restarts and worker processes. The
 first result stored under a key is kept for good: `put` never overwrites (a second worker that
-raced to the same key gets `False` back and should use the stored result).
+raced to the same key gets `False` back and should use the stored result). The one exception is
+a `lost` result (its worker never ran the design, or a fault outside the design ended it): it
+is listed by `results` but answers no `get`, and the next `put` under its key replaces it, so
+the next run evaluates that design again.
 
 Concurrency: several processes may write to one file at once. The file is in WAL mode (readers
 never block the writer), each write is one short transaction, SQLite's busy handler waits up to
@@ -12,9 +15,10 @@ backoff until the same deadline; past it, a `StoreError` names the file.
 
 Files: the parent directory of a new store is created. An existing file that is not a SQLite
 database, or a SQLite database that is not an evaluation store, is refused with a `StoreError`
-and left untouched; so is a store written with a different `SCHEMA_VERSION`. A store opened with
-`readonly=True`, or whose file or directory the process may not write, serves reads and
-refuses writes.
+and left untouched; so is a store written with a different `SCHEMA_VERSION`. A store written
+before a column of `ADDED_COLUMNS` existed is read as it is (the column reads as empty) and,
+when writable, gains the column in place. A store opened with `readonly=True`, or whose file or
+directory the process may not write, serves reads and refuses writes.
 
 This module imports neither torch nor the model code, so worker processes and tools that only
 read results start fast; `Genome` and `Evaluator` are used by duck typing.
@@ -34,7 +38,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 from urllib.parse import quote
 
-from livgym.rewards.result import EvaluationResult
+from livgym.rewards.result import TRANSIENT_STATUSES, EvaluationResult
 
 if TYPE_CHECKING:
     from livgym.models.genome import Genome
@@ -45,11 +49,14 @@ SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite dat
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's lock
 
 KEY_COLUMNS: tuple[str, ...] = ("genome_hash", "evaluator", "config_hash", "seed")
-JSON_COLUMNS: frozenset[str] = frozenset({"metrics", "config"})
+JSON_COLUMNS: frozenset[str] = frozenset({"metrics", "config", "computed_by"})
 # One column per EvaluationResult field, so a new field cannot be silently dropped.
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(EvaluationResult))
+# Columns that stores of this schema version may lack (written before the column existed): nullable.
+ADDED_COLUMNS: tuple[str, ...] = ("computed_by",)
 _SQL_TYPES: dict[str, str] = {"seed": "INTEGER NOT NULL", "wall_time": "REAL NOT NULL",
-                              "timestamp": "REAL NOT NULL", "error": "TEXT"}
+                              "timestamp": "REAL NOT NULL", "error": "TEXT",
+                              **{name: "TEXT" for name in ADDED_COLUMNS}}
 
 T = TypeVar("T")
 
@@ -82,6 +89,7 @@ class EvaluationStore:
         self.path = Path(path)
         self.busy_timeout = float(busy_timeout)
         self._readonly_reason: str | None = "it was opened with readonly=True" if readonly else None
+        self._select = ", ".join(COLUMNS)  # what a read selects (an old read-only store: NULL for a new column)
         self._check_existing_file()
         if self._readonly_reason is None and self.path.exists():
             self._readonly_reason = _unwritable_reason(self.path)
@@ -154,9 +162,31 @@ class EvaluationStore:
             raise StoreError(f"evaluation store {self.path}: has schema version "
                              f"{None if found is None else found[0]}, this livgym reads version "
                              f"{SCHEMA_VERSION}; use a new store file or a matching livgym")
+        self._add_missing_columns()
         if not self.readonly:
             self._conn.execute("PRAGMA journal_mode=WAL")  # idempotent; persists in the file
             self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL commits survive a process crash
+
+    def _missing_columns(self) -> list[str]:
+        present = {row[1] for row in self._conn.execute("PRAGMA table_info(evaluations)")}
+        missing = [name for name in COLUMNS if name not in present]
+        unknown = [name for name in missing if name not in ADDED_COLUMNS]
+        if unknown:
+            raise StoreError(f"evaluation store {self.path}: its evaluations table lacks column(s) {unknown}; "
+                             "it was left unchanged")
+        return missing
+
+    def _add_missing_columns(self) -> None:
+        """Give a store written before a column of `ADDED_COLUMNS` existed that column (NULL in
+        its old rows); a read-only one is read with the column as NULL."""
+        missing = self._missing_columns()
+        if missing and self.readonly:
+            self._select = ", ".join(f"NULL AS {name}" if name in missing else name for name in COLUMNS)
+            return
+        if missing:
+            with self._transaction():  # another process may have added them since
+                for name in self._missing_columns():
+                    self._conn.execute(f"ALTER TABLE evaluations ADD COLUMN {name} {_SQL_TYPES[name]}")
 
     def _initialise(self) -> None:
         # IMMEDIATE takes the write lock first, so two processes creating one store serialise;
@@ -215,22 +245,25 @@ class EvaluationStore:
     # -- reading and writing ---------------------------------------------------------------
 
     def get(self, genome_hash: str, evaluator: str, config_hash: str, seed: int) -> EvaluationResult | None:
-        """The stored result under this key, or None."""
+        """The stored result under this key, or None (also for a `lost` one: no answer)."""
         where = " AND ".join(f"{name}=?" for name in KEY_COLUMNS)
         row = self._retry(lambda: self._conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM evaluations WHERE {where}",
-            (genome_hash, evaluator, config_hash, int(seed))).fetchone())
+            f"SELECT {self._select} FROM evaluations WHERE {where} AND status NOT IN ({_TRANSIENT})",
+            (genome_hash, evaluator, config_hash, int(seed), *TRANSIENT_STATUSES)).fetchone())
         return None if row is None else _from_row(row)
 
     def put(self, result: EvaluationResult) -> bool:
-        """Store `result`; False (and the stored row kept) when its key is already present."""
+        """Store `result`; False (and the stored row kept) when its key already holds a
+        permanent result. A `lost` row under the key is replaced."""
         if self.readonly:
             raise StoreError(f"evaluation store {self.path}: cannot store {result.key}: "
                              f"the store is read-only because {self._readonly_reason}")
         row = _to_row(result, self.path)
-        sql = (f"INSERT OR IGNORE INTO evaluations ({', '.join(COLUMNS)}) "
-               f"VALUES ({', '.join('?' for _ in COLUMNS)})")
-        cursor = self._retry(lambda: self._conn.execute(sql, row))
+        updates = ", ".join(f"{name}=excluded.{name}" for name in COLUMNS)
+        sql = (f"INSERT INTO evaluations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
+               f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates} "
+               f"WHERE evaluations.status IN ({_TRANSIENT})")
+        cursor = self._retry(lambda: self._conn.execute(sql, (*row, *TRANSIENT_STATUSES)))
         return cursor.rowcount == 1
 
     def results(self, evaluator: str | None = None, config_hash: str | None = None) -> list[EvaluationResult]:
@@ -238,7 +271,7 @@ class EvaluationStore:
         filters = {"evaluator": evaluator, "config_hash": config_hash}
         where = [f"{name}=?" for name, value in filters.items() if value is not None]
         params = [value for value in filters.values() if value is not None]
-        sql = (f"SELECT {', '.join(COLUMNS)} FROM evaluations"
+        sql = (f"SELECT {self._select} FROM evaluations"
                f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY rowid")
         rows = self._retry(lambda: self._conn.execute(sql, params).fetchall())
         return [_from_row(row) for row in rows]
@@ -256,7 +289,7 @@ class EvaluationStore:
         return self.get(genome.canonical_hash(), evaluator.name, evaluator.config_hash(), seed)
 
     def evaluate_cached(self, evaluator: Evaluator, genome: Genome, seed: int = 0) -> tuple[EvaluationResult, bool]:
-        """(result, True) from the store, or evaluate, store and return (result, False).
+        """(result, True) from the store, or evaluate in this process, store and return (result, False).
 
         Failed, diverged and timed-out results are stored too (they are results); when another
         process stored the same key first, its result is returned so every caller agrees.
@@ -264,7 +297,7 @@ class EvaluationStore:
         cached = self.lookup(genome, evaluator, seed)
         if cached is not None:
             return cached, True
-        result = evaluator.evaluate(genome, seed)
+        result = evaluator.evaluate(genome, seed).computed_here("inline")
         if self.put(result):
             return result, False
         stored = self.get(*result.key)
@@ -295,6 +328,9 @@ def _unwritable_reason(path: Path) -> str | None:
     return None
 
 
+_TRANSIENT = ", ".join("?" for _ in TRANSIENT_STATUSES)  # SQL placeholders for TRANSIENT_STATUSES
+
+
 def _to_row(result: EvaluationResult, path: Path) -> tuple[Any, ...]:
     data = result.to_dict()  # NaN / inf metrics become null, read back as NaN
     try:
@@ -309,5 +345,5 @@ def _to_row(result: EvaluationResult, path: Path) -> tuple[Any, ...]:
 def _from_row(row: tuple[Any, ...]) -> EvaluationResult:
     data = dict(zip(COLUMNS, row))
     for name in JSON_COLUMNS:
-        data[name] = json.loads(data[name])
+        data[name] = {} if data[name] is None else json.loads(data[name])  # None: an added column's old row
     return EvaluationResult.from_dict(data)
