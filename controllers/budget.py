@@ -1,7 +1,7 @@
 """Budget accounting for a search: unique evaluations, revisits, Pareto archive, best so far.
 
-Every method (RL or baseline) finishes designs through the same `DesignEnv`, whose
-`on_evaluation` hook calls the tracker, so all methods are counted the same way: the budget is
+Every method (RL or baseline) finishes designs through the same `DesignEnv`, whose evaluation
+callback calls the tracker, so all methods are counted the same way: the budget is
 the number of *unique* designs evaluated in this search (a design read from the evaluation
 store still counts once: it is a design the method had to find); a design reached again in the
 same search is free and counted as a revisit.
@@ -19,10 +19,6 @@ import numpy as np
 
 from livgym.rewards.objectives import ObjectiveSet
 from livgym.rewards.pareto import ParetoArchive
-
-
-class BudgetExhausted(Exception):
-    """Raised by a search method's loop once the tracker's budget is spent."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ class EvaluationRecord:
 
 
 class SearchTracker:
-    """The env's `on_evaluation` hook: counts, archives and records every final design."""
+    """The env's evaluation callback: counts, archives and records every final design."""
 
     def __init__(self, objectives: ObjectiveSet, budget: int, patience: int = 2000) -> None:
         self.objectives = objectives
@@ -61,6 +57,11 @@ class SearchTracker:
     @property
     def used(self) -> int:
         return len(self.records)
+
+    @property
+    def remaining(self) -> int:
+        """Unique evaluations the budget has left."""
+        return max(self.budget - self.used, 0)
 
     @property
     def exhausted(self) -> bool:

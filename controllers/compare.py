@@ -17,9 +17,10 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import stats
 
-from livgym.controllers.config import METHOD_NAMES, SearchConfig
+from livgym.controllers.budget import SearchTracker
+from livgym.controllers.config import SearchConfig
+from livgym.controllers.methods import method_names
 from livgym.controllers.search import run_search
-from livgym.controllers.tracker import SearchTracker
 
 SERIES: tuple[str, ...] = ("best_reward", "hypervolume")
 
@@ -55,9 +56,9 @@ def run_compare(config: SearchConfig, methods: Sequence[str], seeds: Sequence[in
 
     With W&B on, every run logs the same series keyed by unique evaluations, in one group per
     comparison, so W&B's charts compare the methods directly."""
-    unknown = [m for m in methods if m not in METHOD_NAMES]
+    unknown = [m for m in methods if m not in method_names()]
     if unknown or not methods:
-        raise ValueError(f"--methods: unknown method(s) {unknown}; known: {list(METHOD_NAMES)}" if unknown
+        raise ValueError(f"--methods: unknown method(s) {unknown}; known: {list(method_names())}" if unknown
                          else "--methods: give at least one method")
     if not seeds:
         raise ValueError("--seeds: give at least one seed")

@@ -16,8 +16,8 @@ other method's design.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,8 +30,7 @@ from pymoo.core.sampling import Sampling
 from pymoo.core.termination import NoTermination
 from pymoo.operators.selection.tournament import TournamentSelection
 
-from livgym.controllers.parallel import evaluate_together
-from livgym.controllers.tracker import SearchTracker
+from livgym.controllers.contract import SearchContext, param
 from livgym.envs.design_env import DesignEnv
 from livgym.models.genome import Genome, vector_bounds, vector_length
 
@@ -39,11 +38,20 @@ CROSSOVER_TRIES = 20
 WORST = 1e6  # the objective values of a design whose evaluation failed
 
 
-def nsga2_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any], seed: int,
-                 out_dir: Path | None = None, sb3_output: Any = None,
-                 make_env: Any = None, backend: Any = None) -> None:
-    """NSGA-II (`population`, `tournament`, `crossover_prob`, `mutation_rate`) until the budget
-    is spent; each generation's offspring are evaluated together on `backend` when given."""
+@dataclass(frozen=True)
+class NSGA2Params:
+    """STAR's settings."""
+
+    population: int = param(16, "designs per generation", minimum=1)
+    tournament: int = param(3, "contenders per tournament selection", minimum=1)
+    crossover_prob: float = param(0.9, "probability that a pair of parents is crossed over", 0.0, 1.0)
+    mutation_rate: float = param(0.1, "probability that each slot of a child gets a random edit", 0.0, 1.0)
+
+
+def nsga2_search(context: SearchContext, params: NSGA2Params) -> None:
+    """NSGA-II until the budget is spent; each generation's offspring are evaluated together on
+    the search's backend."""
+    env, tracker, seed = context.env, context.tracker, context.seed
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
     space = env.space
@@ -52,18 +60,18 @@ def nsga2_search(env: DesignEnv, tracker: SearchTracker, params: dict[str, Any],
     problem = Problem(n_var=vector_length(depth), n_obj=len(env.objectives), n_ieq_constr=1,
                       xl=low, xu=high, vtype=int)
     algorithm = NSGA2(
-        pop_size=int(params["population"]),
+        pop_size=params.population,
         sampling=_RandomDesigns(env, rng),
-        selection=TournamentSelection(func_comp=_tournament, pressure=int(params["tournament"])),
-        crossover=_SlotCrossover(space, rng, prob=float(params["crossover_prob"])),
-        mutation=_EditMutation(env, rng, float(params["mutation_rate"])),
+        selection=TournamentSelection(func_comp=_tournament, pressure=params.tournament),
+        crossover=_SlotCrossover(space, rng, prob=params.crossover_prob),
+        mutation=_EditMutation(env, rng, params.mutation_rate),
         eliminate_duplicates=_SameArchitecture(depth),
     )
     algorithm.setup(problem, termination=NoTermination(), seed=seed)
     while not tracker.done:
         offspring = algorithm.ask()
         genomes = [Genome.from_vector(x, depth) for x in offspring.get("X")]
-        evaluate_together([(space, g) for g in genomes[:tracker.budget - tracker.used]], backend)
+        context.evaluate_together(genomes)
         scored = []
         for genome in genomes:
             if tracker.done:

@@ -1,4 +1,4 @@
-"""Evaluating the designs of several episodes together, on an evaluation backend (issue 7).
+"""Evaluating the designs of several episodes together, on an evaluation backend.
 
 A `DesignEnv` evaluates its final design inside `step`, one design at a time. To spread
 evaluations over processes or a Ray cluster, a search first works out which designs its next
@@ -7,15 +7,14 @@ steps will evaluate (`DesignEnv.final_design`), sends them to the backend as one
 then steps the envs, whose evaluations are now lookups. Outcomes are the same as stepping
 inline: every job carries its fidelity, config and seed.
 
+- `evaluate_together`: one batch of designs, each distinct evaluation once (a method's batch of
+  random walks or children, an NSGA-II generation; `SearchContext.evaluate_together`).
 - `ParallelEvaluationVecEnv`: SB3's in-process `DummyVecEnv` whose simultaneously finished
   episodes are evaluated together (the RL controller with `n_envs` > 1).
-- `plan_random_episode` / `replay`: the random walks of random search and evolution, planned
-  without evaluating, so a batch of them can be evaluated at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -76,43 +75,3 @@ class ParallelEvaluationVecEnv(VecEnvWrapper):
 
     def reset(self):
         return self.venv.reset()
-
-
-@dataclass(frozen=True)
-class EpisodePlan:
-    """An episode worked out without evaluating it: where it starts, its actions, what it evaluates."""
-
-    mode: str
-    start: Any
-    actions: tuple[int, ...]
-    final: Any
-
-
-def plan_random_episode(env: DesignEnv, rng: np.random.Generator, options: dict[str, Any] | None = None,
-                        edits: int | None = None) -> EpisodePlan:
-    """1..max_edits random allowed edits then stop (or `edits` of them), walked on `env` up to,
-    not into, the step that evaluates; `replay` finishes it."""
-    from livgym.controllers.methods import random_edit
-
-    env.reset(options=options)
-    mode, start, actions = env.unwrapped._episode_mode, env.unwrapped.design, []
-    for _ in range(int(rng.integers(1, env.max_edits + 1)) if edits is None else edits):
-        action = random_edit(env, rng)
-        if action is None:
-            break
-        actions.append(action)
-        final = env.final_design(action)
-        if final is not None:  # this edit ends the episode
-            return EpisodePlan(mode, start, tuple(actions), final)
-        env.step(action)
-    return EpisodePlan(mode, start, (*actions, 0), env.design)
-
-
-def replay(env: DesignEnv, plan: EpisodePlan) -> tuple[dict[str, Any], float]:
-    """Run a planned episode for real (its evaluation, on the env's tracker); the final (info, reward)."""
-    env.reset(options={"mode": plan.mode, "start": plan.start})
-    for action in plan.actions:
-        _, reward, terminated, truncated, info = env.step(action)
-        if terminated or truncated:
-            return info, float(reward)
-    raise RuntimeError(f"replaying {plan} did not end the episode")  # a bug, not a user error

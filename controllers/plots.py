@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from matplotlib.ticker import NullFormatter
 
-from livgym.controllers.tracker import SearchTracker
+from livgym.controllers.budget import SearchTracker
 from livgym.models.genes import TokenMixing
 from livgym.models.genome import Genome
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome

@@ -1,8 +1,9 @@
 """`run_search`: from a `SearchConfig` to a run folder with the Pareto front and best designs.
 
-Read top to bottom: build the env (space, evaluator, store, reward) with a tracker on its
-evaluation hook, let the configured method finish designs until the budget is spent, then
-write what was found.
+Read top to bottom: build the env (space, evaluator, store, reward) from the config, attach the
+search's bookkeeping to it (the budget tracker over the env's own objectives, W&B logging,
+progress), let the configured method finish designs until the budget is spent, then write what
+was found.
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ from typing import Any, Callable
 import torch
 import yaml
 
+from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.methods import METHODS
+from livgym.controllers.contract import SearchContext
+from livgym.controllers.methods import get_method
 from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
-from livgym.controllers.tracker import SearchTracker
-from livgym.controllers.tracking import WandbTracker
+from livgym.controllers.wandb_run import WandbTracker
+from livgym.envs import ENVS
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.liv_env import LIVDesignEnv
-from livgym.envs.livbench import LIVBenchEnv
-from livgym.rewards.backends import make_backend
-from livgym.envs.liv_space import LIVSearchSpace
+from livgym.envs.liv_space import DEFAULT_FIDELITY, LIVSearchSpace
 from livgym.models.genome import Genome
+from livgym.rewards.backends import make_backend
 from livgym.version import __version__
 
 BEST_DESIGNS = 5
@@ -56,7 +57,9 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
     if wandb != "disabled" and out_dir is None:
         raise ValueError(f"wandb={wandb!r} needs a run folder (out_dir) for its files")
     torch.set_num_threads(1)  # evaluations and the policy are small; threads would only contend
-    tracker = SearchTracker(config.objectives(), config.budget, config.patience)
+    method, params = get_method(config.method), config.method_params()
+    env = config.make_env(store)
+    tracker = SearchTracker(env.objectives, config.budget, config.patience)
     board = WandbTracker(config, wandb, out_dir or Path("."), group=group)
 
     def on_evaluation(info: dict[str, Any], reward: Any) -> None:
@@ -65,23 +68,22 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         if progress is not None:
             progress(tracker)
 
-    def make_env() -> DesignEnv:
-        if config.env_id == "livgym/LIVBench-v0":  # answered from its table: no store, no backend
-            return LIVBenchEnv(**config.space, **config.env, on_evaluation=on_evaluation)
-        return LIVDesignEnv(**config.space, store=store, **config.env, on_evaluation=on_evaluation)
+    def make_env() -> DesignEnv:  # another copy on the same bookkeeping (RL methods' `n_envs`)
+        copy = config.make_env(store)
+        copy.add_evaluation_callback(on_evaluation)
+        return copy
 
-    env = make_env()
+    env.add_evaluation_callback(on_evaluation)
     backend_config = config.backend_config()
-    backend = None if backend_config.kind == "inline" or config.env_id != "livgym/Design-v0" else \
-        make_backend(backend_config, env.space.store)  # results land in the search's own store
+    backend = make_backend(backend_config, env.space.store) \
+        if backend_config.kind != "inline" and ENVS[config.env_id].backend else None  # into the search's store
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.yaml").write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
         run = {"livgym": __version__, "store": None if store is None else str(Path(store).resolve())}
         (out_dir / RUN_FILE).write_text(yaml.safe_dump(run, sort_keys=False))
     try:
-        METHODS[config.method](env, tracker, config.method_params(), config.seed, out_dir, board.sb3_output(),
-                               make_env, backend)
+        method.run(SearchContext(env, make_env, tracker, config.seed, backend, out_dir, board.sb3_output()), params)
     except BaseException:
         board.close(exit_code=1)
         raise
@@ -161,7 +163,7 @@ def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_
     lines = [
         f"# Search `{config.name}`: {config.method}, seed {config.seed}",
         "",
-        f"livgym {__version__}; fidelity `{config.space.get('fidelity', 'zero-cost')}`; "
+        f"livgym {__version__}; fidelity `{config.space.get('fidelity', DEFAULT_FIDELITY)}`; "
         f"{tracker.used} of {config.budget} unique evaluations ({trained} computed, "
         f"{tracker.used - trained} read from the store), {tracker.revisits} revisits (free)."
         + (f" **Stopped early**: {tracker.patience} revisits in a row found nothing new, so the "

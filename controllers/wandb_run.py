@@ -18,6 +18,8 @@ with WandbTracker(config, "offline", out_dir, group="compare-methods") as wb:
     plot_pareto(result.tracker, out_dir / "pareto.png")
     wb.finish(result.tracker, out_dir)
 ```
+
+The objectives logged are the tracker's (which are its env's), so the run needs no env of its own.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ import numpy as np
 import wandb
 from stable_baselines3.common.logger import KVWriter
 
+from livgym.controllers.budget import EvaluationRecord, SearchTracker
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.tracker import EvaluationRecord, SearchTracker
+from livgym.rewards.objectives import ObjectiveSet
 
 PROJECT = "livgym"
 MODES: tuple[str, ...] = ("offline", "online", "disabled")
+DEFAULT_MODE = "offline"  # needs no account, and keeps every run uploadable later
 EVALUATION_STEP = "evaluation/index"  # x axis of evaluation/* and objective/*: unique evaluations
 SB3_STEP = "sb3/timesteps"  # x axis of SB3's train/*, rollout/*, time/*: env steps of the controller
 SB3_FORMAT = "wandb"  # the name SB3's `exclude=` uses to keep a key away from this writer
@@ -45,7 +49,7 @@ class WandbTracker:
     """One search run on W&B: `log_evaluation` (or `log_new` as `run_search`'s `progress` hook),
     `sb3_output` for an RL controller's logger, and `finish` with the front and plots."""
 
-    def __init__(self, config: SearchConfig, mode: str = "offline", directory: Path = Path("."),
+    def __init__(self, config: SearchConfig, mode: str = DEFAULT_MODE, directory: Path = Path("."),
                  group: str | None = None) -> None:
         if mode not in MODES:
             raise ValueError(f"W&B mode {mode!r} is not one of {MODES}; use 'offline' to log without an "
@@ -53,7 +57,6 @@ class WandbTracker:
         disabled = mode == "disabled"
         if not disabled:
             Path(directory).mkdir(parents=True, exist_ok=True)
-        self.objectives = config.objectives()  # built as the search builds it: same names and keys
         # create_new: several trackers (e.g. one per method of a comparison) may be open at once, so
         # everything goes through this run object, never the global `wandb.log`.
         self.run = wandb.init(project=PROJECT, name=f"{config.name}-{config.method}-seed{config.seed}",
@@ -67,9 +70,9 @@ class WandbTracker:
         self.logged = 0  # index of the last evaluation logged
         self.finished = False
 
-    def log_evaluation(self, record: EvaluationRecord) -> None:
+    def log_evaluation(self, record: EvaluationRecord, objectives: ObjectiveSet) -> None:
         """One unique evaluation: reward, best reward and hypervolume so far, revisits, and the raw
-        value of each objective (absent for a failed design, which has no metrics)."""
+        value of each of the search's `objectives` (absent for a failed design, which has no metrics)."""
         values: dict[str, Any] = {
             EVALUATION_STEP: record.index,
             "evaluation/reward": record.reward,
@@ -78,14 +81,14 @@ class WandbTracker:
             "evaluation/revisits": record.revisits,
         }
         values.update({f"objective/{o.name}": record.metrics[o.key]
-                       for o in self.objectives.objectives if o.key in record.metrics})
+                       for o in objectives.objectives if o.key in record.metrics})
         self.run.log(values)
         self.logged = max(self.logged, record.index)
 
     def log_new(self, tracker: SearchTracker) -> None:
         """Log the tracker's records not logged yet: pass as `run_search(..., progress=...)`."""
         for record in tracker.records[self.logged:]:
-            self.log_evaluation(record)
+            self.log_evaluation(record, tracker.objectives)
 
     def sb3_output(self) -> WandbOutputFormat:
         """An SB3 logger output for this run: `model.set_logger(Logger(None, [tracker.sb3_output()]))`."""

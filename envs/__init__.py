@@ -8,23 +8,52 @@ livgym` stays light.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium
 
-ENV_IDS: dict[str, str] = {
-    "livgym/Design-v0": "livgym.envs.liv_env:LIVDesignEnv",
-    "livgym/DesignMO-v0": "livgym.envs.liv_env:LIVDesignMOEnv",
-    "livgym/LIVBench-v0": "livgym.envs.livbench:LIVBenchEnv",
-    "livgym/LIVBenchMO-v0": "livgym.envs.livbench:LIVBenchMOEnv",
+
+@dataclass(frozen=True)
+class EnvKind:
+    """One registered env id: its class, and what a search built on it may pass to it."""
+
+    entry_point: str  # "module:Class"; the class names its space's arguments (`space_arguments`)
+    default_space: dict[str, Any] = field(default_factory=dict)  # a search's space arguments when it names none
+    store: bool = False  # takes an evaluation store (`store=`); a table-backed env answers from its table
+    backend: bool = False  # its evaluations can run on an evaluation backend (process pool, Ray)
+    device: bool = False  # its fidelity may train, so where it trains (`--device`) applies
+    vector_reward: bool = False  # the reward is the objective utility vector (MO-Gymnasium's convention)
+
+    def env_class(self) -> type:
+        """The env class, imported on first use (so `import livgym` stays light)."""
+        import importlib
+
+        module, _, name = self.entry_point.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    @property
+    def space_arguments(self) -> frozenset[str]:
+        """The keyword arguments the env passes to its space (the rest are `DesignEnv`'s)."""
+        return self.env_class().space_arguments
+
+
+_DESIGN = EnvKind("livgym.envs.liv_env:LIVDesignEnv", {"max_depth": 8}, store=True, backend=True, device=True)
+#: every env id this package registers
+ENVS: dict[str, EnvKind] = {
+    "livgym/Design-v0": _DESIGN,
+    "livgym/DesignMO-v0": EnvKind("livgym.envs.liv_env:LIVDesignMOEnv", _DESIGN.default_space, store=True,
+                                  backend=True, device=True, vector_reward=True),
+    "livgym/LIVBench-v0": EnvKind("livgym.envs.livbench:LIVBenchEnv"),  # a table: every evaluation is a lookup
+    "livgym/LIVBenchMO-v0": EnvKind("livgym.envs.livbench:LIVBenchMOEnv", vector_reward=True),
 }
 
-for _id, _entry_point in ENV_IDS.items():
+for _id, _kind in ENVS.items():
     if _id not in gymnasium.registry:
         # No max_episode_steps: the env truncates itself after `max_steps` (4 x max_edits).
         # Gymnasium's passive checker warns on every vector reward, as for MO-Gymnasium's own
-        # envs, so it is off for the MO id (the full checker still passes on it in the tests).
-        gymnasium.register(id=_id, entry_point=_entry_point, disable_env_checker=_id.endswith("MO-v0"))
+        # envs, so it is off for the MO ids (the full checker still passes on them in the tests).
+        gymnasium.register(id=_id, entry_point=_kind.entry_point, disable_env_checker=_kind.vector_reward)
 
 _LAZY = {
     "DesignEnv": "livgym.envs.design_env",
@@ -40,7 +69,7 @@ _LAZY = {
     "LIVBenchSpace": "livgym.envs.livbench",
 }
 
-__all__ = ["ENV_IDS", *_LAZY]
+__all__ = ["ENVS", "EnvKind", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -31,6 +31,8 @@ METRIC_CLIP = 10.0  # observed utilities are clipped to +-this (they extrapolate
 #: constraint metrics the env can enforce by masking (the space's cheap metrics); others are
 #: enforced by the scalariser's penalty on the final design
 MASKABLE_CONSTRAINTS: tuple[str, ...] = ("params", "cache_bytes", "flops")
+#: called with (info, reward) after each final evaluation (`DesignEnv.add_evaluation_callback`)
+EvaluationCallback = Callable[[dict[str, Any], Any], None]
 
 
 class DesignEnv(gym.Env):
@@ -109,9 +111,9 @@ class DesignEnv(gym.Env):
     default "weighted_sum") and `scalariser_kwargs`, `constraints` (`HardConstraints` fields, e.g.
     `{"max_cache_bytes": 1e6}`), `mask_constraints` (True), `invalid_action_penalty` (-0.1),
     `failure_penalty` (-1.0), `shaping` (0.0), `gamma` (0.99), `observation` ("dict" / "flat"),
-    `vector_reward` (False), `on_evaluation` (called with `(info, reward)` after each final
-    evaluation, in the env's process: how a search counts its budget). `reset(options={"mode": ..., "start": ...})` overrides the mode and
-    start for one episode.
+    `vector_reward` (False). `reset(options={"mode": ..., "start": ...})` overrides the mode and
+    start for one episode. `add_evaluation_callback(callback)` has `callback(info, reward)` called
+    after each final evaluation, in the env's process: how a search counts its budget.
 
     >>> import gymnasium as gym, livgym
     >>> env = gym.make("livgym/Design-v0", max_depth=8)
@@ -130,7 +132,6 @@ class DesignEnv(gym.Env):
                  constraints: HardConstraints | Mapping[str, float] | None = None, mask_constraints: bool = True,
                  invalid_action_penalty: float = -0.1, failure_penalty: float = -1.0, shaping: float = 0.0,
                  gamma: float = 0.99, observation: str = "dict", vector_reward: bool = False,
-                 on_evaluation: Callable[[dict[str, Any], Any], None] | None = None,
                  render_mode: str | None = None) -> None:
         if mode not in MODES:
             raise ValueError(f"mode={mode!r} is not one of {MODES}")
@@ -153,7 +154,7 @@ class DesignEnv(gym.Env):
         self.invalid_action_penalty, self.failure_penalty = float(invalid_action_penalty), float(failure_penalty)
         self.shaping, self.gamma = float(shaping), float(gamma)
         self.vector_reward = bool(vector_reward)
-        self.on_evaluation = on_evaluation
+        self._evaluation_callbacks: list[EvaluationCallback] = []
         self._masked_bounds = [b for b in (self.constraints.bounds() if self.constraints else ())
                                if b[1] in MASKABLE_CONSTRAINTS] if self.mask_constraints else []
         self._observed = [DEFAULT_OBJECTIVES[m] for m in OBSERVED_METRICS]
@@ -243,8 +244,8 @@ class DesignEnv(gym.Env):
         if terminated:
             evaluation = self.space.evaluate(self._design)
             reward = self._final_reward(evaluation, info)
-            if self.on_evaluation is not None:
-                self.on_evaluation(info, reward)
+            for callback in self._evaluation_callbacks:
+                callback(info, reward)
         elif valid:
             reward = self._zero_reward() if self.vector_reward else shaping
         else:
@@ -274,6 +275,12 @@ class DesignEnv(gym.Env):
             return None
         ends = self._edits + 1 >= self.max_edits or (self._episode_mode == "build" and self.space.at_capacity(after))
         return after if ends else None
+
+    def add_evaluation_callback(self, callback: EvaluationCallback) -> None:
+        """Call `callback(info, reward)` after each final evaluation (`info` as `step` returns
+        it), in the env's process: a search attaches its budget accounting and logging to an env
+        it has built, so the env's objectives exist before anything that records them."""
+        self._evaluation_callbacks.append(callback)
 
     def masks_for(self, design: Any) -> np.ndarray:
         """The actions allowed from any `design` (budget masks included): for search operators

@@ -20,6 +20,7 @@ ENV_ARGUMENTS: frozenset[str] = frozenset(inspect.signature(DesignEnv.__init__).
 
 class LIVDesignEnv(DesignEnv):
     __doc__ = DesignEnv.__doc__
+    space_arguments = SPACE_ARGUMENTS
 
     def __init__(self, **kwargs: Any) -> None:
         unknown = sorted(set(kwargs) - SPACE_ARGUMENTS - ENV_ARGUMENTS)

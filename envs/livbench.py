@@ -224,6 +224,7 @@ SPACE_ARGUMENTS: frozenset[str] = frozenset({"table", "build_start"})
 
 class LIVBenchEnv(DesignEnv):
     __doc__ = DesignEnv.__doc__
+    space_arguments = SPACE_ARGUMENTS
 
     def __init__(self, **kwargs: Any) -> None:
         from livgym.envs.liv_env import ENV_ARGUMENTS

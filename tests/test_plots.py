@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
 from livgym.controllers.search import run_search
-from livgym.controllers.tracker import SearchTracker
 from livgym.models.genes import SharingStrategy
 from livgym.models.genome import Genome, Slot
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome

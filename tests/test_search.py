@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from livgym.cli import main
-from livgym.controllers.config import METHOD_NAMES, SearchConfig
+from livgym.controllers.budget import SearchTracker
+from livgym.controllers.config import SearchConfig
+from livgym.controllers.methods import METHODS
 from livgym.controllers.search import run_search
-from livgym.controllers.tracker import SearchTracker
 from livgym.rewards.objectives import ObjectiveSet
 
 # Analytic costs only: microseconds per evaluation, so the tests time the search, not a proxy.
@@ -28,7 +29,7 @@ def genomes(out: Path) -> list[str]:
         return [row["genome"] for row in csv.DictReader(handle)]
 
 
-@pytest.mark.parametrize("method", METHOD_NAMES)
+@pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_runs_end_to_end_within_its_budget(method, tmp_path):
     config = SearchConfig(name="tiny", method=method, budget=12, **TINY)
     result = run_search(config, tmp_path / "run", store=tmp_path / "store.sqlite")
@@ -187,12 +188,12 @@ def test_stalled_counts_revisits_since_the_last_new_design():
 
 
 def test_revisit_penalty_lowers_only_the_reward_of_designs_evaluated_before(tmp_path):
-    from livgym.controllers.methods import RevisitPenalty
-    from livgym.envs.liv_env import LIVDesignEnv
+    from livgym.controllers.rl import RevisitPenalty
 
-    config = SearchConfig(name="tiny", budget=50, **TINY)
-    tracker = SearchTracker(config.objectives(), 50)
-    env = RevisitPenalty(LIVDesignEnv(**TINY["space"], **TINY["env"], on_evaluation=tracker), tracker, 0.3)
+    design_env = SearchConfig(name="tiny", budget=50, **TINY).make_env(tmp_path / "s.sqlite")
+    tracker = SearchTracker(design_env.objectives, 50)
+    design_env.add_evaluation_callback(tracker)
+    env = RevisitPenalty(design_env, tracker, 0.3)
     env.reset(seed=0)
     first = env.step(0)[1]
     env.reset()

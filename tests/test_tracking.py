@@ -17,7 +17,7 @@ from wandb.proto import wandb_internal_pb2
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.plots import plot_progress
 from livgym.controllers.search import run_search
-from livgym.controllers.tracking import MODES, WandbTracker
+from livgym.controllers.wandb_run import MODES, WandbTracker
 
 torch.set_num_threads(1)  # a shared 2-core machine
 CONFIG = SearchConfig(name="tiny", method="random", budget=6, space={"max_depth": 4, "fidelity": "analytic"},
@@ -131,7 +131,7 @@ def test_sb3_metrics_interleave_with_evaluations_without_step_conflicts(tmp_path
     result = run_search(CONFIG, None, store=tmp_path / "store.sqlite")
     wb = WandbTracker(CONFIG, "offline", tmp_path)
     for record in result.tracker.records[:3]:
-        wb.log_evaluation(record)
+        wb.log_evaluation(record, result.tracker.objectives)
     model = PPO("MlpPolicy", "CartPole-v1", n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
     model.set_logger(Logger(folder=None, output_formats=[wb.sb3_output()]))
     model.learn(total_timesteps=128)

@@ -9,28 +9,26 @@ budget) and `compare.png` (the curves).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-from livgym.commands.evaluate import DEFAULT_STORE
+from livgym.commands.common import add_store_argument, add_wandb_argument, store_path
 from livgym.controllers.compare import run_compare
-from livgym.controllers.config import METHOD_NAMES, SearchConfig
+from livgym.controllers.config import SearchConfig
+from livgym.controllers.methods import method_names
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("compare", help="run several search methods at the same budget and seeds")
     parser.add_argument("config", nargs="?", help="YAML config file (default: the built-in defaults)")
     parser.add_argument("--methods", default="maskable_ppo,random,evolution,nsga2",
-                        help=f"comma-separated, from {', '.join(METHOD_NAMES)}")
+                        help=f"comma-separated, from {', '.join(method_names())}")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--budget", type=int, help="unique evaluations per run (default: the config's)")
     parser.add_argument("--out", type=Path, help="output folder (default runs/<config name>/compare-<timestamp>)")
-    parser.add_argument("--store", default=os.environ.get("LIVGYM_STORE", DEFAULT_STORE),
-                        help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE})")
-    parser.add_argument("--wandb", choices=("offline", "online", "disabled"), default="offline",
-                        help="W&B logging of every run, grouped by comparison (default offline)")
+    add_store_argument(parser)
+    add_wandb_argument(parser, "W&B logging of every run, grouped by comparison (default offline)")
     parser.set_defaults(run=run)
 
 
@@ -50,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
                   f"hypervolume {tracker.archive.hypervolume():.4f}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    run_compare(config, methods, list(range(args.seeds)), budget, out, store=args.store, progress=progress,
+    run_compare(config, methods, list(range(args.seeds)), budget, out, store=store_path(args.store), progress=progress,
                 wandb=args.wandb)
     print(f"done in {time.perf_counter() - start:.0f} s\n")
     print((out / "compare.md").read_text())

@@ -10,16 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 
 import yaml
 
-from livgym.commands.genome import resolve_genome
+from livgym.commands.common import add_store_argument, device_override, resolve_genome, store_path
 from livgym.rewards.base import make_evaluator
 from livgym.rewards.store import EvaluationStore
-
-DEFAULT_STORE = os.path.join("runs", "evaluations.sqlite")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -32,21 +29,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="override an evaluator config field (repeatable)")
     parser.add_argument("--device", help="where trained fidelities train: auto (CUDA when present, the "
                         "default), cpu, cuda, cuda:N; not part of the store key (same as --set train.device=...)")
-    parser.add_argument("--store", default=os.environ.get("LIVGYM_STORE", DEFAULT_STORE),
-                        help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE})")
+    add_store_argument(parser)
     parser.add_argument("--width", type=int, help="genome width, for a reference name")
     parser.add_argument("--heads", type=int, help="genome heads, for a reference name")
     parser.add_argument("--depth", type=int, help="number of slots, for a reference name")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(run=run)
-
-
-def device_override(fidelity: str, device: str) -> dict[str, str]:
-    """The config override for `--device` (checked when the evaluator is made); an error for a
-    fidelity that trains nothing."""
-    if not hasattr(make_evaluator(fidelity).config, "train"):
-        raise ValueError(f"--device {device}: fidelity {fidelity!r} trains nothing and runs on the CPU")
-    return {"train.device": device}
 
 
 def parse_overrides(items: list[str]) -> dict[str, object]:
@@ -65,18 +53,19 @@ def run(args: argparse.Namespace) -> int:
     if args.device:
         overrides.update(device_override(args.fidelity, args.device))
     evaluator = make_evaluator(args.fidelity, **overrides)
+    path = store_path(args.store)
     start = time.perf_counter()
-    with EvaluationStore(args.store) as store:
+    with EvaluationStore(path) as store:
         result, cached = store.evaluate_cached(evaluator, genome, args.seed)
     elapsed = time.perf_counter() - start
     if args.json:
-        print(json.dumps({**result.to_dict(), "cache_hit": cached, "store": args.store}, indent=2))
+        print(json.dumps({**result.to_dict(), "cache_hit": cached, "store": path}, indent=2))
         return 0 if result.ok else 1
     print(f"genome     {result.genome}  (hash {result.genome_hash})")
     print(f"fidelity   {result.fidelity}  (evaluator {result.evaluator}, config {result.config_hash}, seed {result.seed})")
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(result.timestamp))
-    source = f"answered from {args.store} in {elapsed:.3f} s (evaluated {when})" if cached \
-        else f"evaluated in {result.wall_time:.1f} s{_on(result.config)}, stored in {args.store}"
+    source = f"answered from {path} in {elapsed:.3f} s (evaluated {when})" if cached \
+        else f"evaluated in {result.wall_time:.1f} s{_on(result.config)}, stored in {path}"
     print(f"status     {result.status}; {source}")
     if result.error:
         print(f"error      {result.error.strip().splitlines()[0]}")

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from livgym.models.cost import DEFAULT_VOCAB_SIZE, Efficiency, efficiency
-from livgym.models.genes import HEADS
+from livgym.commands.common import HEAD_DIM, default_heads, resolve_genome
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, Efficiency, efficiency
 from livgym.models.genome import Genome
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASSES_BY_ID, LIV_CLASSES
-
-HEAD_DIM = 64  # --heads defaults to width / 64 when --width is given
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -30,10 +27,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--width", type=int, help="model width (default: the genome's own, 768 for references)")
     show.add_argument("--heads", type=int, help=f"attention heads (default: width / {HEAD_DIM} when --width is given)")
     show.add_argument("--depth", type=int, help="number of slots, for a reference name (default 24)")
-    show.add_argument("--context-length", type=int, nargs="+", default=[4096], metavar="L",
-                      help="context length(s) for cache and FLOPs (default 4096)")
+    show.add_argument("--context-length", type=int, nargs="+", default=[DEFAULT_CONTEXT_LENGTH], metavar="L",
+                      help=f"context length(s) for cache and FLOPs (default {DEFAULT_CONTEXT_LENGTH})")
     show.add_argument("--bytes-per-value", type=int, default=2, help="cache bytes per value (default 2: 16-bit)")
-    show.add_argument("--vocab-size", type=int, default=DEFAULT_VOCAB_SIZE, help="vocabulary size (default 256)")
+    show.add_argument("--vocab-size", type=int, default=DEFAULT_VOCAB_SIZE, help=f"vocabulary size (default {DEFAULT_VOCAB_SIZE})")
     show.add_argument("--untied", action="store_true", help="count an untied output head")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(run=run_show)
@@ -45,37 +42,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     refs.add_argument("--width", type=int, default=768)
     refs.add_argument("--heads", type=int)
     refs.add_argument("--depth", type=int, default=24)
-    refs.add_argument("--context-length", type=int, default=4096)
+    refs.add_argument("--context-length", type=int, default=DEFAULT_CONTEXT_LENGTH)
     refs.set_defaults(run=run_references)
-
-
-def resolve_genome(text: str, width: int | None = None, heads: int | None = None, depth: int | None = None) -> Genome:
-    """A genome from a reference name, a genome string or a JSON file path."""
-    if heads is None and width is not None:
-        heads = default_heads(width)
-    if text.lower() in REFERENCE_GENOMES:
-        return reference_genome(text.lower(), depth=24 if depth is None else depth,
-                                width=768 if width is None else width, heads=12 if heads is None else heads)
-    if depth is not None:
-        raise ValueError(f"--depth applies to reference names ({', '.join(REFERENCE_GENOMES)}), not to {text!r}")
-    path = Path(text)
-    if text.endswith(".json") or path.is_file():
-        if not path.is_file():
-            raise ValueError(f"genome file {text!r} does not exist")
-        try:
-            genome = Genome.from_json(path.read_text())
-        except ValueError as err:
-            raise ValueError(f"{text}: {err}") from None
-    else:
-        genome = Genome.from_string(text)
-    return genome if width is None else genome.with_width(width, heads)
-
-
-def default_heads(width: int) -> int:
-    heads = max(1, width // HEAD_DIM)
-    if heads not in HEADS:
-        raise ValueError(f"--width {width}: give --heads (width / {HEAD_DIM} = {heads} is not one of {HEADS})")
-    return heads
 
 
 def human(value: float, unit: str = "", base: int = 1000) -> str:

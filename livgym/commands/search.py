@@ -9,13 +9,14 @@ runs with the same evaluator settings are read back, not retrained.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
-from livgym.commands.evaluate import DEFAULT_STORE, device_override
-from livgym.controllers.config import METHOD_NAMES, SearchConfig
+from livgym.commands.common import add_store_argument, add_wandb_argument, device_override, store_path
+from livgym.controllers.config import SearchConfig
+from livgym.controllers.methods import method_names
 from livgym.controllers.search import print_progress, resume_search, run_search
+from livgym.envs import ENVS
 from livgym.envs.liv_space import DEFAULT_FIDELITY
 from livgym.rewards.backends import BACKEND_KINDS
 
@@ -23,15 +24,12 @@ from livgym.rewards.backends import BACKEND_KINDS
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("search", help="search for designs with an RL controller or a baseline")
     parser.add_argument("config", nargs="?", help="YAML config file (default: the built-in defaults)")
-    parser.add_argument("--method", choices=METHOD_NAMES, help="override the config's method")
+    parser.add_argument("--method", choices=method_names(), help="override the config's method")
     parser.add_argument("--budget", type=int, help="override the number of unique evaluations")
     parser.add_argument("--seed", type=int, help="override the seed")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>/<timestamp>)")
-    parser.add_argument("--store", default=None,
-                        help=f"evaluation store file (default $LIVGYM_STORE or {DEFAULT_STORE}; "
-                             "with --resume, the run's own)")
-    parser.add_argument("--wandb", choices=("offline", "online", "disabled"), default="offline",
-                        help="W&B logging: offline (default; no account, `wandb sync` uploads later), online, disabled")
+    add_store_argument(parser, "; with --resume, the run's own")
+    add_wandb_argument(parser, "W&B logging: offline (default; no account, `wandb sync` uploads later), online, disabled")
     parser.add_argument("--backend", choices=BACKEND_KINDS,
                         help="where evaluations run: inline, pool (local processes) or ray (overrides the config)")
     parser.add_argument("--workers", type=int, help="pool processes, or a local Ray cluster's CPUs")
@@ -46,7 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         return resume(args)
-    store = args.store or os.environ.get("LIVGYM_STORE", DEFAULT_STORE)
+    store = store_path(args.store)
     config = SearchConfig.from_yaml(args.config) if args.config else SearchConfig()
     config = config.with_overrides(method=args.method, budget=args.budget, seed=args.seed)
     backend = {**config.backend, **{k: v for k, v in (("kind", args.backend), ("workers", args.workers),
@@ -89,7 +87,7 @@ def resume(args: argparse.Namespace) -> int:
 
 def _with_device(config: SearchConfig, device: str) -> SearchConfig:
     """The config with its design space's fidelity training on `device`."""
-    if config.env_id != "livgym/Design-v0":
+    if not ENVS[config.env_id].device:
         raise ValueError(f"--device {device}: {config.env_id} answers from its table and trains nothing")
     space = dict(config.space or {})
     fidelity = space.get("fidelity", DEFAULT_FIDELITY)

@@ -1,0 +1,76 @@
+"""What several sub-commands share: the evaluation store's location, `--store` and `--wandb`,
+genomes named on the command line, and `--device`.
+
+Sub-commands import from here, never from each other, so each stays one command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from livgym.controllers.wandb_run import DEFAULT_MODE, MODES
+from livgym.models.genes import HEADS
+from livgym.models.genome import Genome
+from livgym.models.reference import REFERENCE_GENOMES, reference_genome
+from livgym.rewards.base import make_evaluator
+
+DEFAULT_STORE = os.path.join("runs", "evaluations.sqlite")
+STORE_VARIABLE = "LIVGYM_STORE"  # the environment variable that moves every command's default store
+HEAD_DIM = 64  # --heads defaults to width / 64 when --width is given
+
+
+def add_store_argument(parser: argparse.ArgumentParser, note: str = "") -> None:
+    """`--store FILE`; a command reads its value through `store_path`."""
+    parser.add_argument("--store", help=f"evaluation store file (default ${STORE_VARIABLE} or {DEFAULT_STORE}{note})")
+
+
+def store_path(given: str | Path | None) -> str:
+    """The evaluation store a command uses: `--store`, else $LIVGYM_STORE, else the default. Read
+    when the command runs (not when its parser is built), the same way by every command."""
+    if given:
+        return str(given)
+    return os.environ.get(STORE_VARIABLE) or DEFAULT_STORE
+
+
+def add_wandb_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """`--wandb MODE`, one of the W&B modes (default offline)."""
+    parser.add_argument("--wandb", choices=MODES, default=DEFAULT_MODE, help=help)
+
+
+def device_override(fidelity: str, device: str) -> dict[str, str]:
+    """The config override for `--device` (checked when the evaluator is made); an error for a
+    fidelity that trains nothing."""
+    if not hasattr(make_evaluator(fidelity).config, "train"):
+        raise ValueError(f"--device {device}: fidelity {fidelity!r} trains nothing and runs on the CPU")
+    return {"train.device": device}
+
+
+def resolve_genome(text: str, width: int | None = None, heads: int | None = None, depth: int | None = None) -> Genome:
+    """A genome from a reference name, a genome string or a JSON file path."""
+    if heads is None and width is not None:
+        heads = default_heads(width)
+    if text.lower() in REFERENCE_GENOMES:
+        return reference_genome(text.lower(), depth=24 if depth is None else depth,
+                                width=768 if width is None else width, heads=12 if heads is None else heads)
+    if depth is not None:
+        raise ValueError(f"--depth applies to reference names ({', '.join(REFERENCE_GENOMES)}), not to {text!r}")
+    path = Path(text)
+    if text.endswith(".json") or path.is_file():
+        if not path.is_file():
+            raise ValueError(f"genome file {text!r} does not exist")
+        try:
+            genome = Genome.from_json(path.read_text())
+        except ValueError as err:
+            raise ValueError(f"{text}: {err}") from None
+    else:
+        genome = Genome.from_string(text)
+    return genome if width is None else genome.with_width(width, heads)
+
+
+def default_heads(width: int) -> int:
+    heads = max(1, width // HEAD_DIM)
+    if heads not in HEADS:
+        raise ValueError(f"--width {width}: give --heads (width / {HEAD_DIM} = {heads} is not one of {HEADS})")
+    return heads
