@@ -22,7 +22,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper
 
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.space import SearchSpace
-from livgym.rewards.backends import EvaluationBackend
+from livgym.rewards.backends import EvaluationBackend, EvaluationJob, StoreKey
 
 
 def evaluate_together(pairs: Sequence[tuple[SearchSpace, Any]], backend: EvaluationBackend | None) -> int:
@@ -30,15 +30,14 @@ def evaluate_together(pairs: Sequence[tuple[SearchSpace, Any]], backend: Evaluat
     evaluation once; each space accepts its outcome. Returns the number of jobs sent."""
     if backend is None:
         return 0
-    groups: dict[tuple[str, str, int, str], list[tuple[SearchSpace, Any]]] = {}
-    jobs = {}
+    groups: dict[StoreKey, list[tuple[SearchSpace, Any]]] = {}
+    jobs: dict[StoreKey, EvaluationJob] = {}
     for space, design in pairs:
         job = space.job(design)
         if job is None:
             continue
-        key = (space.key(design), job.fidelity, job.seed, repr(job.overrides))
-        jobs.setdefault(key, job)
-        groups.setdefault(key, []).append((space, design))
+        jobs.setdefault(job.key, job)  # one job per store key: the same evaluation, whoever asks
+        groups.setdefault(job.key, []).append((space, design))
     if not jobs:
         return 0
     order = list(jobs)
