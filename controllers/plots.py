@@ -28,11 +28,11 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from matplotlib.ticker import NullFormatter
 
 from livgym.controllers.budget import SearchTracker
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
 from livgym.models.genes import TokenMixing
 from livgym.models.genome import Genome
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASSES_BY_ID
-from livgym.rewards.evaluators.efficiency import analytic_metrics
 from livgym.rewards.objectives import Objective
 from livgym.rewards.pareto import ArchiveEntry
 
@@ -249,8 +249,8 @@ def _genome_legend() -> list:
 # ---- reference genomes ---------------------------------------------------------------------------
 
 
-def reference_metrics(space_width: int, space_heads: int, depth: int, context_length: int = 4096,
-                      vocab_size: int = 256) -> dict[str, dict[str, float]]:
+def reference_metrics(space_width: int, space_heads: int, depth: int, context_length: int = DEFAULT_CONTEXT_LENGTH,
+                      vocab_size: int = DEFAULT_VOCAB_SIZE) -> dict[str, dict[str, float]]:
     """Analytic metrics (params, cache_bytes, flops) of every reference genome at the search
     space's width, heads and a depth, for `plot_pareto(reference_points=...)`.
 

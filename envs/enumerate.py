@@ -14,10 +14,11 @@ from typing import Sequence
 import numpy as np
 
 from livgym.envs.liv_space import LIVSearchSpace
+from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome, Slot
 
 
-def canonical_designs(classes: Sequence[int], max_depth: int, width: int = 64, heads: int = 4,
+def canonical_designs(classes: Sequence[int], max_depth: int, width: int = PROXY_WIDTH, heads: int = PROXY_HEADS,
                       space: LIVSearchSpace | None = None) -> dict[str, Genome]:
     """{canonical hash: canonical genome} of every design with up to `max_depth` slots of
     `classes`, in breadth-first order (shallower, then in action order): deterministic."""

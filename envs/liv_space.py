@@ -1,14 +1,13 @@
 """The LIV search space as the design env sees it: genomes, flat edit actions, an evaluator.
 
-Designs are `Genome`s at one width and head count (default 64 / 4, the proxy scale the quality
-evaluators train at), edited through `ActionCodec`'s flat action table. Rewards come from one
+Designs are `Genome`s at one width and head count (default the proxy scale the quality
+evaluators train at, `PROXY_WIDTH` / `PROXY_HEADS`), edited through `ActionCodec`'s flat action table. Rewards come from one
 fidelity (`livgym.rewards`) answered through an `EvaluationStore`, so a genome is evaluated once
 per store whatever episode, env copy or process reaches it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -20,15 +19,16 @@ from gymnasium import spaces
 from livgym.envs.actions import HYPERPARAMETER_GENES, ActionCodec
 from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
-from livgym.models.cost import efficiency
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, AdditiveCost, analytic_metrics, efficiency
 from livgym.models.edits import apply_edit
+from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome, Slot
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.models.sharing import SharingLayout
 from livgym.rewards.backends import EvaluationJob, EvaluatorIdentity, JobOutcome
-from livgym.rewards.base import Evaluator, make_evaluator
+from livgym.rewards.base import Evaluator, analytic_overrides, make_evaluator
 from livgym.rewards.result import EvaluationResult
-from livgym.rewards.evaluators.efficiency import analytic_metrics
 from livgym.rewards.store import EvaluationStore
 
 #: per-slot observation features, in order (see `LIVSearchSpace.design_space`)
@@ -51,23 +51,6 @@ def _evaluation(result: EvaluationResult, cached: bool) -> Evaluation:
                       {"fidelity": result.fidelity, "wall_time": result.wall_time})
 
 
-@dataclass(frozen=True)
-class _Totals:
-    """The additive part of a genome's analytic cost (exact integers)."""
-
-    params: int
-    cache_bytes: int
-    forward_flops: int
-
-    def __add__(self, other: _Totals) -> _Totals:
-        return _Totals(self.params + other.params, self.cache_bytes + other.cache_bytes,
-                       self.forward_flops + other.forward_flops)
-
-    def __sub__(self, other: _Totals) -> _Totals:
-        return _Totals(self.params - other.params, self.cache_bytes - other.cache_bytes,
-                       self.forward_flops - other.forward_flops)
-
-
 class LIVSearchSpace(SearchSpace[Genome]):
     """LIV genomes up to `max_depth` slots, edited by `ActionCodec`, scored by one fidelity.
 
@@ -77,11 +60,12 @@ class LIVSearchSpace(SearchSpace[Genome]):
             to them); the analytic metrics are computed at this width.
         classes: LIV class ids that insert / replace actions offer (default: all 19).
         fidelity, fidelity_overrides: the evaluator (`livgym.rewards` fidelity name) and config
-            overrides, as for `livgym evaluate --set`.
+            overrides, as for `livgym evaluate --set`; the space's context_length and vocab_size
+            are added to them, so leave those two to the space.
         store: path of the SQLite evaluation store; None keeps results in this process only.
         eval_seed: the seed of every evaluation (the same design always gets the same result).
-        context_length, vocab_size: where the analytic params / cache / FLOPs are measured;
-            match the evaluator's so masks and rewards agree (defaults do).
+        context_length, vocab_size: where the analytic params / cache / FLOPs are measured, for
+            the budget masks, the observations and the evaluator's reward alike.
         build_start: the genome a build episode starts from (default one gated-MLP block).
         references, start_depth: the reference genomes an edit episode without a given start
             draws from, and their depth (default min(8, max_depth)).
@@ -89,10 +73,11 @@ class LIVSearchSpace(SearchSpace[Genome]):
 
     name = "liv"
 
-    def __init__(self, max_depth: int = 12, width: int = 64, heads: int = 4,
+    def __init__(self, max_depth: int = 12, width: int = PROXY_WIDTH, heads: int = PROXY_HEADS,
                  classes: Sequence[int] | None = None, fidelity: str = DEFAULT_FIDELITY,
                  fidelity_overrides: Mapping[str, Any] | None = None, store: str | Path | None = None,
-                 eval_seed: int = 0, context_length: int = 4096, vocab_size: int = 256,
+                 eval_seed: int = 0, context_length: int = DEFAULT_CONTEXT_LENGTH,
+                 vocab_size: int = DEFAULT_VOCAB_SIZE,
                  build_start: str | Genome = DEFAULT_BUILD_START, references: Sequence[str] | None = None,
                  start_depth: int | None = None) -> None:
         if not isinstance(max_depth, (int, np.integer)) or max_depth < 1:
@@ -115,7 +100,10 @@ class LIVSearchSpace(SearchSpace[Genome]):
         self.n_actions = self.codec.n
         self.context_length, self.vocab_size = int(context_length), int(vocab_size)
         self.fidelity = fidelity
-        self.fidelity_overrides = dict(fidelity_overrides or {})
+        # The evaluator reports its analytic metrics at this space's setting (one setting for
+        # masks, observations and rewards); the overrides carry it to backends' evaluators too.
+        self.fidelity_overrides = analytic_overrides(fidelity, dict(fidelity_overrides or {}),
+                                                     context_length=self.context_length, vocab_size=self.vocab_size)
         self.evaluator: Evaluator = make_evaluator(fidelity, **self.fidelity_overrides)
         self.eval_seed = int(eval_seed)
         self.store_path = None if store is None else str(store)
@@ -132,7 +120,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
         # What the next `evaluate` of a design reports: a backend's outcome as it came (`accept`),
         # and, once reported, the same answer as a revisit (cached).
         self._results: Memo[str, Evaluation] = Memo(1 << 16)
-        self._contributions: Memo[tuple[int, ClassGenome], _Totals] = Memo()
+        self._contributions: Memo[tuple[int, ClassGenome], AdditiveCost] = Memo()
 
     # -- episodes ------------------------------------------------------------------------
 
@@ -188,12 +176,9 @@ class LIVSearchSpace(SearchSpace[Genome]):
 
     def _observe(self, genome: Genome) -> dict[str, np.ndarray]:
         features = np.zeros((self.max_depth, len(SLOT_FEATURES)), dtype=np.int64)
-        first_fz: dict[int, int] = {}  # group -> its first member (the featurizer's owner)
-        first_ft: dict[int, int] = {}  # group -> its producer
+        layout = SharingLayout.of(genome.slots)
         for p, slot in enumerate(genome.slots):
-            fz = first_fz.setdefault(slot.featurizer_group, p) if slot.shares_featurizer else p
-            ft = first_ft.setdefault(slot.feature_group, p) if slot.shares_features else p
-            features[p, :3] = (slot.liv_class, p - fz, p - ft)
+            features[p, :3] = (slot.liv_class, p - layout.featurizer.producer(p), p - layout.feature.producer(p))
             features[p, 3:] = _gene_indices(genome.slot_genome(p))
         slot_mask = np.zeros(self.max_depth, dtype=np.int8)
         slot_mask[: genome.depth] = 1
@@ -280,51 +265,38 @@ class LIVSearchSpace(SearchSpace[Genome]):
         for action in np.flatnonzero(mask[1:]) + 1:
             block, i = self.codec.block_of(int(action))
             if block == "insert":
-                candidate = self._as_metrics(totals + self._contribution(genome, self.codec.classes[i % k]))
+                candidate = (totals + self._contribution(genome, self.codec.classes[i % k])).metrics()
             elif block == "replace" and alone[i // k]:
                 p = i // k
-                candidate = self._as_metrics(totals - self._contribution(genome, genome.slots[p].liv_class)
-                                             + self._contribution(genome, self.codec.classes[i % k]))
+                candidate = (totals - self._contribution(genome, genome.slots[p].liv_class)
+                             + self._contribution(genome, self.codec.classes[i % k])).metrics()
             elif block == "remove" and alone[i]:
-                candidate = self._as_metrics(totals - self._contribution(genome, genome.slots[i].liv_class))
+                candidate = (totals - self._contribution(genome, genome.slots[i].liv_class)).metrics()
             else:
                 result = self.apply(genome, int(action))
                 candidate = self.cheap_metrics(result) if result is not None else None
             mask[action] = candidate is not None and allowed(current, candidate)
         return mask
 
-    def _totals(self, genome: Genome) -> _Totals:
-        e = efficiency(genome, context_length=self.context_length, vocab_size=self.vocab_size)
-        return _Totals(e.params, e.cache_bytes, e.forward_flops)
+    def _totals(self, genome: Genome) -> AdditiveCost:
+        return efficiency(genome, context_length=self.context_length, vocab_size=self.vocab_size).additive()
 
-    def _contribution(self, genome: Genome, class_id: int) -> _Totals:
+    def _contribution(self, genome: Genome, class_id: int) -> AdditiveCost:
         """What one independent slot of `class_id` (with this genome's class genome) adds."""
         cg = genome.class_genome(class_id)
 
-        def compute() -> _Totals:
+        def compute() -> AdditiveCost:
             one = Genome((Slot(class_id),), self.width, self.heads, genome.class_overrides)
             two = Genome((Slot(class_id), Slot(class_id)), self.width, self.heads, genome.class_overrides)
             return self._totals(two) - self._totals(one)
 
         return self._contributions.get((class_id, cg), compute)
 
-    def _as_metrics(self, totals: _Totals) -> dict[str, float]:
-        # The same expressions as `analytic_metrics`, so predictions equal measured metrics exactly.
-        return {"params": float(totals.params), "cache_bytes": float(totals.cache_bytes),
-                "flops": totals.forward_flops / self.context_length}
-
     @staticmethod
     def _isolated(genome: Genome) -> list[bool]:
         """Per slot: it owns its featurizer and features and no other slot uses them."""
-        count: dict[tuple[str, int], int] = {}
-        for s in genome.slots:
-            if s.shares_featurizer:
-                count[("featurizer", s.featurizer_group)] = count.get(("featurizer", s.featurizer_group), 0) + 1
-            if s.shares_features:
-                count[("feature", s.feature_group)] = count.get(("feature", s.feature_group), 0) + 1
-        return [(not s.shares_featurizer or count[("featurizer", s.featurizer_group)] == 1)
-                and (not s.shares_features or count[("feature", s.feature_group)] == 1)
-                for s in genome.slots]
+        layout = SharingLayout.of(genome.slots)
+        return [layout.featurizer.alone(p) and layout.feature.alone(p) for p in range(genome.depth)]
 
     # -- lifetime ----------------------------------------------------------------------------
 

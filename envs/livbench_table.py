@@ -35,9 +35,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from livgym.envs.enumerate import canonical_designs
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE
+from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
 from livgym.rewards.backends import EvaluationBackend, EvaluationJob, InlineBackend, ProcessPoolBackend, make_backend
-from livgym.rewards.base import make_evaluator
+from livgym.rewards.base import Evaluator, analytic_overrides, make_evaluator
 from livgym.rewards.result import EvaluationResult
 from livgym.version import __version__
 
@@ -56,15 +58,15 @@ class BenchSpec:
     fidelity: str  # quality fidelity (`livgym.rewards`)
     latency_fidelity: str  # fidelity that times decoding
     seed: int  # evaluation seed of every row
-    context_length: int = 4096  # of the analytic cache / FLOPs
-    vocab_size: int = 256  # of the analytic params
+    context_length: int = DEFAULT_CONTEXT_LENGTH  # of the analytic cache / FLOPs, in every fidelity's rows
+    vocab_size: int = DEFAULT_VOCAB_SIZE  # of the analytic params
 
     @property
     def path(self) -> Path:
         return DATA_DIR / f"{self.name}.json.gz"
 
 
-LIVBENCH_V0 = BenchSpec(name="livbench-v0", classes=(1, 5, 7, 9), max_depth=4, width=64, heads=4,
+LIVBENCH_V0 = BenchSpec(name="livbench-v0", classes=(1, 5, 7, 9), max_depth=4, width=PROXY_WIDTH, heads=PROXY_HEADS,
                         fidelity="livbench", latency_fidelity="efficiency", seed=0)
 
 #: row columns after the genome text, in order; quality columns are NaN where status is not ok
@@ -77,8 +79,19 @@ def designs(spec: BenchSpec) -> list[Genome]:
     return list(canonical_designs(spec.classes, spec.max_depth, spec.width, spec.heads).values())
 
 
+def spec_overrides(spec: BenchSpec, fidelity: str, **overrides: Any) -> dict[str, Any]:
+    """`overrides` of `fidelity` with the spec's analytic settings, so every column of a row is
+    measured at the spec's context length and vocabulary."""
+    return analytic_overrides(fidelity, overrides, context_length=spec.context_length, vocab_size=spec.vocab_size)
+
+
+def spec_evaluator(spec: BenchSpec, fidelity: str, **overrides: Any) -> Evaluator:
+    return make_evaluator(fidelity, **spec_overrides(spec, fidelity, **overrides))
+
+
 def jobs(spec: BenchSpec, genomes: Sequence[Genome], fidelity: str, **overrides: Any) -> list[EvaluationJob]:
-    return [EvaluationJob.of(fidelity, g.to_string(), spec.seed, **overrides) for g in genomes]
+    settings = spec_overrides(spec, fidelity, **overrides)
+    return [EvaluationJob.of(fidelity, g.to_string(), spec.seed, **settings) for g in genomes]
 
 
 def evaluate_all(spec: BenchSpec, genomes: Sequence[Genome], backend: EvaluationBackend, fidelity: str,
@@ -103,8 +116,8 @@ def evaluate_all(spec: BenchSpec, genomes: Sequence[Genome], backend: Evaluation
 def table_document(spec: BenchSpec, quality: Sequence[EvaluationResult], cost: Sequence[EvaluationResult],
                    complete: bool = False) -> dict[str, Any]:
     """The JSON document of a table: provenance, then one row per design."""
-    quality_evaluator = make_evaluator(spec.fidelity)
-    cost_evaluator = make_evaluator(spec.latency_fidelity)
+    quality_evaluator = spec_evaluator(spec, spec.fidelity)
+    cost_evaluator = spec_evaluator(spec, spec.latency_fidelity)
     rows = []
     for q, c in zip(quality, cost):
         if q.genome_hash != c.genome_hash:
@@ -167,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     spec = LIVBENCH_V0
     try:  # a device this machine lacks is an error now, not 1,558 failed rows
-        make_evaluator(spec.fidelity, **{"train.device": args.device})
+        spec_evaluator(spec, spec.fidelity, **{"train.device": args.device})
     except ValueError as err:
         parser.error(str(err))
     Path(args.store).parent.mkdir(parents=True, exist_ok=True)

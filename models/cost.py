@@ -11,6 +11,11 @@ FLOP counter on attention/SwiGLU models):
   is the total to process `context_length` tokens causally (attention at position i sees its
   i + 1 visible tokens, long convolutions counted in direct form), and `flops_per_token` its
   mean per token.
+
+`analytic_metrics` is the form every evaluator reports and the design env masks and observes
+with: params, params without embeddings, cache bytes and FLOPs per token. They come from the
+additive part of the cost (`AdditiveCost`), which sums over slots exactly, so the env can
+predict an edit's metrics from one slot's contribution.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from livgym.models.layout import OperatorLayout, operator_layout
 from livgym.models.registry import ClassGenome
 
 DEFAULT_VOCAB_SIZE = 256  # byte-level, the quality proxies' vocabulary
-DEFAULT_CONTEXT_LENGTH = 4096
+DEFAULT_CONTEXT_LENGTH = 4096  # where cache bytes and FLOPs per token are measured unless told otherwise
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,49 @@ class Efficiency:
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+    def additive(self) -> AdditiveCost:
+        return AdditiveCost(self.params, self.params_without_embeddings, self.cache_bytes, self.forward_flops,
+                            self.context_length)
+
+
+@dataclass(frozen=True)
+class AdditiveCost:
+    """The parts of a cost that add over slots (exact integers), at one context length.
+
+    The difference of two genomes' costs is what the slots they differ in contribute, so a
+    slot's contribution can be added to or taken from another genome's cost exactly.
+    """
+
+    params: int
+    params_without_embeddings: int
+    cache_bytes: int
+    forward_flops: int
+    context_length: int
+
+    def __add__(self, other: AdditiveCost) -> AdditiveCost:
+        return self._combine(other, 1)
+
+    def __sub__(self, other: AdditiveCost) -> AdditiveCost:
+        return self._combine(other, -1)
+
+    def _combine(self, other: AdditiveCost, sign: int) -> AdditiveCost:
+        if other.context_length != self.context_length:
+            raise ValueError(f"cannot combine costs at context_length={self.context_length} "
+                             f"and {other.context_length}")
+        return AdditiveCost(self.params + sign * other.params,
+                            self.params_without_embeddings + sign * other.params_without_embeddings,
+                            self.cache_bytes + sign * other.cache_bytes,
+                            self.forward_flops + sign * other.forward_flops, self.context_length)
+
+    def metrics(self) -> dict[str, float]:
+        """The analytic metrics: parameters, cache bytes and FLOPs per token."""
+        return {
+            "params": float(self.params),
+            "params_without_embeddings": float(self.params_without_embeddings),
+            "cache_bytes": float(self.cache_bytes),
+            "flops": self.forward_flops / self.context_length,
+        }
 
 
 @dataclass(frozen=True)
@@ -92,6 +140,18 @@ def efficiency(genome: Genome, width: int | None = None, heads: int | None = Non
         params=params + embedding + head, params_without_embeddings=params, cache_bytes=cache * bytes_per_value,
         forward_flops=flops, flops_per_token=flops / L, width=width, heads=heads, context_length=L,
         bytes_per_value=bytes_per_value, vocab_size=vocab_size)
+
+
+def analytic_metrics(genome: Genome, context_length: int = DEFAULT_CONTEXT_LENGTH,
+                     vocab_size: int = DEFAULT_VOCAB_SIZE, long_context_length: int | None = None
+                     ) -> dict[str, float]:
+    """`AdditiveCost.metrics` of the genome at its own width (16-bit cache), and the cache at a
+    second, longer context as `cache_bytes_long` when given: rankings flip as L grows."""
+    metrics = efficiency(genome, context_length=context_length, vocab_size=vocab_size).additive().metrics()
+    if long_context_length is not None:
+        long = efficiency(genome, context_length=long_context_length, vocab_size=vocab_size)
+        metrics["cache_bytes_long"] = float(long.cache_bytes)
+    return metrics
 
 
 def _visible_sum(length: int, window: int | None) -> int:

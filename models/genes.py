@@ -72,8 +72,12 @@ KERNELS: tuple[int, ...] = (2, 3, 4, 5, 7)
 FEATURIZER_CONV_KERNEL = 3  # taps of the optional short depthwise conv on the featurizer's outputs
 MAX_SHARING_GROUP = 24  # sharing-group numbers run 1..MAX_SHARING_GROUP
 DEFAULT_MAX_DEPTH = 24  # STAR's depth; depth is variable here, 1..max_depth
-DEFAULT_WIDTH = 768
+DEFAULT_WIDTH = 768  # a genome's width unless it says otherwise (STAR's scale)
 DEFAULT_HEADS = 12
+# The proxy scale: the width and heads quality evaluators train a genome at, the design env's
+# designs live at, and decode latency is timed at (small enough to train in seconds on a CPU).
+PROXY_WIDTH = 64
+PROXY_HEADS = 4
 
 
 def choice_index(table: tuple[int, ...], value: int, gene: str) -> int:

@@ -12,8 +12,9 @@ import time
 import traceback
 from abc import ABC, abstractmethod
 from dataclasses import asdict, fields, is_dataclass, replace
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE
 from livgym.models.genome import Genome
 from livgym.rewards.result import EvaluationResult, config_hash
 
@@ -91,6 +92,39 @@ def make_evaluator(fidelity: str, **overrides: Any) -> Evaluator:
     if fidelity not in FIDELITIES:
         raise ValueError(f"unknown fidelity {fidelity!r}; known: {', '.join(sorted(FIDELITIES))}")
     return FIDELITIES[fidelity](**overrides)
+
+
+#: where an evaluator config without the setting reports its analytic metrics
+ANALYTIC_DEFAULTS: dict[str, int] = {"context_length": DEFAULT_CONTEXT_LENGTH, "vocab_size": DEFAULT_VOCAB_SIZE}
+
+
+def analytic_overrides(fidelity: str, overrides: Mapping[str, Any], **settings: int) -> dict[str, Any]:
+    """`overrides` for `fidelity` with the caller's analytic settings (`context_length`,
+    `vocab_size`) added, so that the evaluator reports params, cache bytes and FLOPs where the
+    caller (a search space's masks and observations) measures its own.
+
+    A setting is added only where it differs from the fidelity's config, so default settings
+    leave the config and its hash as they are. The setting has one home, the caller: an
+    override that sets it to another value is an error, and so is a value other than the
+    default for a fidelity whose config has no such field (it reports at `ANALYTIC_DEFAULTS`).
+    """
+    unknown = sorted(set(settings) - set(ANALYTIC_DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown analytic setting(s) {unknown}; known: {sorted(ANALYTIC_DEFAULTS)}")
+    config = make_evaluator(fidelity, **overrides).config
+    known = {f.name for f in fields(config)}
+    out = dict(overrides)
+    for name, value in settings.items():
+        if name in overrides and overrides[name] != value:
+            raise ValueError(f"fidelity_overrides sets {name}={overrides[name]!r} but the search space's {name} is "
+                             f"{value!r}; set {name} once, on the space")
+        if name in known:
+            if getattr(config, name) != value:
+                out[name] = value
+        elif value != ANALYTIC_DEFAULTS[name]:
+            raise ValueError(f"{name}={value!r}: fidelity {fidelity!r} has no {name} setting and reports its "
+                             f"analytic metrics at {name}={ANALYTIC_DEFAULTS[name]}")
+    return out
 
 
 def replace_config(config: Any, overrides: dict[str, Any], where: str) -> Any:

@@ -2,23 +2,23 @@
 
 AdamW with linear warm-up then cosine decay, gradient clipping, periodic evaluation with early
 stopping once the probe accuracy reaches a target, a wall-clock limit, and NaN detection.
-Architecture rankings flip with the recipe (quality_proxies.md), so the recipe is part of the
+Architecture rankings can flip with the training recipe, so the recipe is part of the
 evaluator config and hashed with it; it never adapts per genome.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
 from livgym.rewards.base import Diverged, EvaluationTimeout, Evaluator
 from livgym.rewards.device import AUTO, describe, resolve_device
+from livgym.rewards.seeding import seeded  # noqa: F401 - the recipe's seeding, for its callers
 
 
 @dataclass(frozen=True)
@@ -120,22 +120,6 @@ def train(model: nn.Module, next_batch: Callable[[int], Batch], evaluate: Callab
             if best >= config.early_stop_accuracy:
                 break
     return TrainOutcome(steps=step + 1, final_loss=loss_value, best_accuracy=best, seconds=time.perf_counter() - start)
-
-
-@contextlib.contextmanager
-def seeded(seed: int, threads: int) -> Iterator[None]:
-    """Run a block with torch's global RNG seeded and `threads` intra-op threads, restoring both.
-
-    Model initialisation draws from the global RNG; data comes from explicit generators.
-    """
-    old_threads = torch.get_num_threads()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        torch.set_num_threads(threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(old_threads)
 
 
 class TrainedEvaluator(Evaluator):

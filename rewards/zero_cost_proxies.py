@@ -1,13 +1,14 @@
-"""Zero-cost proxies: scores computed at initialisation from one batch, in milliseconds.
+"""Zero-cost proxies: scores of an untrained model computed from one batch, in milliseconds.
 
-Their rank correlation with trained quality varies by search space (quality_proxies.md), so
-`benchmarks/proxy_fidelity.py` measures it here instead of trusting it.
+The `zero-cost` fidelity (`livgym.rewards.evaluators.zero_cost`) reports these. How well each
+ranks architectures like trained quality differs from one search space to another, so
+`benchmarks/proxy_fidelity.py` measures it in this one instead of trusting it.
 
 - grad_norm: the L2 norm of the loss gradient at init.
-- snip: sum |theta * dL/dtheta| (Lee et al., 2019), the loss's sensitivity to each weight.
+- snip: sum |theta * dL/dtheta|, the loss's sensitivity to each weight.
 - synflow: sum theta * dR/dtheta with every parameter replaced by its absolute value and R the
-  sum of the logits on a constant input (Tanaka et al., 2020), data-free; in float64 because
-  deep stacks overflow float32.
+  sum of the logits on a constant input, data-free; in float64 because deep stacks overflow
+  float32.
 """
 
 from __future__ import annotations

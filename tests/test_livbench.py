@@ -17,9 +17,9 @@ from livgym.controllers.search import run_search
 from livgym.envs.enumerate import canonical_designs
 from livgym.envs.livbench import LIVBenchEnv, known_optima, table_index
 from livgym.envs.livbench_table import COST_COLUMNS, LIVBENCH_V0, QUALITY_COLUMNS, load_table, write_table
+from livgym.models.cost import analytic_metrics
 from livgym.models.genome import Genome
 from livgym.rewards.base import make_evaluator
-from livgym.rewards.evaluators.efficiency import analytic_metrics
 from livgym.rewards.pareto import dominates
 
 CLASSES, DEPTH = (1, 7, 9), 3

@@ -15,14 +15,16 @@ from typing import Any
 import torch
 
 from livgym.models.compiler import build_model
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
+from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
 from livgym.rewards.base import register_fidelity, replace_config
 from livgym.rewards.corpus import CorpusConfig, load_corpus
 from livgym.rewards.device import exact_numerics
-from livgym.rewards.evaluators.efficiency import analytic_metrics
-from livgym.rewards.training import TrainConfig, TrainedEvaluator, lm_loss, seeded, train
+from livgym.rewards.seeding import seeded
+from livgym.rewards.training import TrainConfig, TrainedEvaluator, lm_loss, train
 
-VOCAB = 256
+VOCAB = DEFAULT_VOCAB_SIZE  # one token per byte
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,13 @@ class ByteLMConfig:
     """Settings of a byte-level LM evaluation (one line each)."""
 
     corpus: CorpusConfig = field(default_factory=CorpusConfig)  # which text, held-out split by file
-    width: int = 64  # proxy width
-    heads: int = 4  # proxy heads
+    width: int = PROXY_WIDTH  # proxy width
+    heads: int = PROXY_HEADS  # proxy heads
     seq_len: int = 128  # bytes per training window
     eval_batches: int = 8  # held-out batches (of train.batch_size windows) for bits per byte
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         steps=400, batch_size=16, eval_every=100, early_stop_accuracy=2.0))  # no early stop
-    context_length: int = 4096  # of the analytic efficiency metrics reported alongside
+    context_length: int = DEFAULT_CONTEXT_LENGTH  # of the analytic efficiency metrics reported alongside
 
 
 class ByteLMEvaluator(TrainedEvaluator):

@@ -1,7 +1,8 @@
 """The `efficiency` fidelity: the analytic cost model plus measured CPU latency per generated token.
 
-Every other evaluator also reports the analytic metrics (`analytic_metrics`), which cost tens
-of microseconds, so any result carries what the efficiency objectives need.
+The analytic metrics are the cost model's (`livgym.models.cost.analytic_metrics`); every other
+evaluator reports them too (they cost tens of microseconds), so any result carries what the
+efficiency objectives need. What this fidelity adds is the measured decode latency.
 """
 
 from __future__ import annotations
@@ -13,41 +14,22 @@ from dataclasses import dataclass
 import torch
 
 from livgym.models.compiler import build_model
-from livgym.models.cost import efficiency
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
+from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
 from livgym.rewards.base import Evaluator, register_fidelity, replace_config
-from livgym.rewards.training import seeded
-
-
-def analytic_metrics(genome: Genome, context_length: int, vocab_size: int, long_context_length: int | None = None
-                     ) -> dict[str, float]:
-    """Parameters, cache bytes (16-bit) and FLOPs per token of the genome at its own width.
-
-    Also the cache at a second, longer context when given: rankings flip as L grows.
-    """
-    cost = efficiency(genome, context_length=context_length, vocab_size=vocab_size)
-    metrics = {
-        "params": float(cost.params),
-        "params_without_embeddings": float(cost.params_without_embeddings),
-        "cache_bytes": float(cost.cache_bytes),
-        "flops": cost.flops_per_token,
-    }
-    if long_context_length is not None:
-        long = efficiency(genome, context_length=long_context_length, vocab_size=vocab_size)
-        metrics["cache_bytes_long"] = float(long.cache_bytes)
-    return metrics
-
+from livgym.rewards.seeding import seeded
 
 @dataclass(frozen=True)
 class EfficiencyConfig:
     """Settings of the efficiency fidelity (one line each)."""
 
-    context_length: int = 4096  # context of the analytic cache and FLOPs
+    context_length: int = DEFAULT_CONTEXT_LENGTH  # context of the analytic cache and FLOPs
     long_context_length: int = 32768  # a second context for the cache
-    vocab_size: int = 256  # vocabulary of the costed model
+    vocab_size: int = DEFAULT_VOCAB_SIZE  # vocabulary of the costed model
     latency: bool = True  # measure decode latency (else analytic metrics only)
-    latency_width: int | None = 64  # width of the timed model (None: the genome's own)
-    latency_heads: int | None = 4  # heads of the timed model (None: the genome's own)
+    latency_width: int | None = PROXY_WIDTH  # width of the timed model (None: the genome's own)
+    latency_heads: int | None = PROXY_HEADS  # heads of the timed model (None: the genome's own)
     latency_prefix: int = 64  # tokens decoded before timing starts (cache warm, not timed)
     latency_tokens: int = 32  # timed decoding steps; the metric is their median
     threads: int = 1  # torch threads while timing

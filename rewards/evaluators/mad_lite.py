@@ -1,6 +1,6 @@
 """The `mad-lite` fidelities: MAD's six synthetic tasks, trained at proxy scale on CPU.
 
-The genome is instantiated at proxy width (default 64, 4 heads; its depth and operators kept)
+The genome is instantiated at the proxy scale (`PROXY_WIDTH`, `PROXY_HEADS`; its depth and operators kept)
 and trained with the fixed recipe of `rewards.training`. `quality` is the mean over tasks of
 the best held-out probe accuracy. Two modes:
 - `per_task` (default, as MAD): one model per task, `train.steps` updates each, stopping early
@@ -20,12 +20,14 @@ from typing import Any
 import torch
 
 from livgym.models.compiler import build_model
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
+from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
 from livgym.rewards import tasks as mad
 from livgym.rewards.base import register_fidelity, replace_config
 from livgym.rewards.device import exact_numerics
-from livgym.rewards.evaluators.efficiency import analytic_metrics
-from livgym.rewards.training import TrainConfig, TrainedEvaluator, TrainOutcome, seeded, train
+from livgym.rewards.seeding import seeded
+from livgym.rewards.training import TrainConfig, TrainedEvaluator, TrainOutcome, train
 
 ALL_TASKS: tuple[str, ...] = tuple(mad.TASKS)
 MAD_LITE_STEPS = 400  # per task
@@ -51,14 +53,14 @@ class MadLiteConfig:
 
     tasks: tuple[str, ...] = ALL_TASKS  # which of the six tasks
     mode: str = "per_task"  # "per_task" (a model each, as MAD) or "mixture" (one model, tagged tasks)
-    width: int = 64  # proxy width the genome is instantiated at
-    heads: int = 4  # proxy heads
+    width: int = PROXY_WIDTH  # proxy width the genome is instantiated at
+    heads: int = PROXY_HEADS  # proxy heads
     eval_sequences: int = 128  # held-out sequences per task
     task_settings: dict[str, dict[str, Any]] = field(  # per-task config overrides of the tasks' defaults
         default_factory=lambda: {k: dict(v) for k, v in CALIBRATED_TASK_SETTINGS.items()})
     task_weights: dict[str, float] = field(default_factory=dict)  # mixture shares (default: equal)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=MAD_LITE_STEPS))
-    context_length: int = 4096  # of the analytic efficiency metrics reported alongside
+    context_length: int = DEFAULT_CONTEXT_LENGTH  # of the analytic efficiency metrics reported alongside
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.tasks if t not in mad.TASKS]
@@ -93,7 +95,7 @@ class MadLiteEvaluator(TrainedEvaluator):
         metrics["quality"] = sum(accuracies.values()) / len(accuracies)
         metrics["train_steps"] = float(steps)
         metrics["train_loss"] = sum(losses) / len(losses)  # last training batch's loss, mean over models
-        metrics.update(analytic_metrics(genome, c.context_length, 256))
+        metrics.update(analytic_metrics(genome, c.context_length, DEFAULT_VOCAB_SIZE))
         return metrics
 
 
@@ -146,7 +148,7 @@ for _fidelity, _steps in {"mad-lite": MAD_LITE_STEPS, "mad-lite-short": MAD_LITE
     register_fidelity(_fidelity, _factory(_fidelity, _steps))
 
 # LIV-Bench's table fidelity: every canonical design of the benchmark's sub-space is trained, so
-# the budget per design is what fits the whole table in about two hours on two cores (issue 6).
+# the budget per design is what fits the whole table in about two hours on two cores.
 # Three tasks (one recall, copying, compression; memorization saturates for every genome and
 # the other recalls track in-context recall), 48 updates each with a 16-update warm-up. Its
 # rank correlation with `mad-lite` is measured, not assumed (benchmarks/RESULTS.md).

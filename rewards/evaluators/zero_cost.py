@@ -1,4 +1,5 @@
-"""The `zero-cost` fidelity: proxies computed at initialisation on one MAD-lite mixture batch.
+"""The `zero-cost` fidelity: zero-cost proxies (`livgym.rewards.zero_cost_proxies`) of the
+untrained model on one MAD-lite mixture batch.
 
 `quality` is log10 of the configured proxy (default snip); which proxy tracks trained quality
 best in this space is measured by `benchmarks/proxy_fidelity.py`, not assumed.
@@ -12,25 +13,26 @@ from dataclasses import dataclass
 import torch
 
 from livgym.models.compiler import build_model
+from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
+from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
 from livgym.rewards import tasks as mad
 from livgym.rewards.base import Evaluator, register_fidelity, replace_config
-from livgym.rewards.evaluators.efficiency import analytic_metrics
 from livgym.rewards.evaluators.mad_lite import MadLiteConfig, task_configs
-from livgym.rewards.training import seeded
-from livgym.rewards.zero_cost import ZERO_COST_PROXIES, gradient_scores, synflow_score
+from livgym.rewards.seeding import seeded
+from livgym.rewards.zero_cost_proxies import ZERO_COST_PROXIES, gradient_scores, synflow_score
 
 
 @dataclass(frozen=True)
 class ZeroCostConfig:
     """Settings of the zero-cost fidelity (one line each)."""
 
-    width: int = 64  # proxy width
-    heads: int = 4  # proxy heads
+    width: int = PROXY_WIDTH  # proxy width
+    heads: int = PROXY_HEADS  # proxy heads
     batch_size: int = 32  # mixture sequences in the one batch
     quality_proxy: str = "snip"  # which score becomes `quality` (as log10)
     threads: int = 1  # torch threads
-    context_length: int = 4096  # of the analytic efficiency metrics reported alongside
+    context_length: int = DEFAULT_CONTEXT_LENGTH  # of the analytic efficiency metrics reported alongside
 
     def __post_init__(self) -> None:
         if self.quality_proxy not in ZERO_COST_PROXIES:
@@ -50,7 +52,7 @@ class ZeroCostEvaluator(Evaluator):
             metrics["synflow"] = synflow_score(model, batch.inputs.shape[1])
         score = metrics[c.quality_proxy]
         metrics["quality"] = math.log10(score) if score > 0 else -math.inf
-        metrics.update(analytic_metrics(genome, c.context_length, 256))
+        metrics.update(analytic_metrics(genome, c.context_length, DEFAULT_VOCAB_SIZE))
         return metrics
 
 
