@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from livgym.models.cost import efficiency
+from livgym.models.cost import analytic_metrics, efficiency
+from livgym.models.edits import Insert, apply_edit
 from livgym.models.genome import Genome, Slot
 from livgym.models.reference import reference_genome
 
@@ -64,3 +65,19 @@ def test_efficiency_at_other_width_validates():
         efficiency(genome, width=64, heads=2)
     with pytest.raises(ValueError, match="context_length"):
         efficiency(genome, context_length=0)
+
+
+def test_analytic_metrics_come_from_the_additive_cost_and_a_slot_adds_exactly():
+    genome = reference_genome("striped-hybrid", depth=4, width=64, heads=4)
+    cost = efficiency(genome, context_length=1024)
+    assert analytic_metrics(genome, context_length=1024, long_context_length=8192) == {
+        "params": cost.params, "params_without_embeddings": cost.params_without_embeddings,
+        "cache_bytes": cost.cache_bytes, "flops": cost.flops_per_token,
+        "cache_bytes_long": efficiency(genome, context_length=8192).cache_bytes}
+    one, two = (Genome((Slot(5),) * n, width=64, heads=4) for n in (1, 2))
+    recurrence = efficiency(two, context_length=1024).additive() - efficiency(one, context_length=1024).additive()
+    grown = apply_edit(genome, Insert(genome.depth, 5))
+    assert cost.additive() + recurrence == efficiency(grown, context_length=1024).additive()
+    assert (cost.additive() + recurrence).metrics() == analytic_metrics(grown, context_length=1024)
+    with pytest.raises(ValueError, match="context_length=4096 and 1024"):
+        efficiency(genome).additive() + recurrence

@@ -20,7 +20,9 @@ from livgym.envs.liv_env import LIVDesignEnv, LIVDesignMOEnv
 from livgym.envs.liv_space import LIVSearchSpace
 from livgym.envs.space import Evaluation, SearchSpace
 from livgym.envs.table_space import TableSearchSpace
-from livgym.models import Genome, reference_genome
+from livgym.models import Genome, Insert, apply_edit, efficiency, reference_genome
+from livgym.rewards.base import make_evaluator
+from livgym.rewards.objectives import DEFAULT_OBJECTIVES
 from strategies import edited_genomes
 
 # Analytic costs only (microseconds per evaluation), so the objectives are costs too.
@@ -309,6 +311,40 @@ def test_cache_budget_holds_along_masked_episodes():
             assert env.space.cheap_metrics(env.design)["cache_bytes"] <= budget
             done = terminated or truncated
         assert info["violations"] == []
+
+
+def test_one_context_length_sets_the_budget_mask_the_observation_and_the_reward():
+    length = 512
+    with_attention = apply_edit(Genome.from_string("91111@w64h4"), Insert(0, 1))  # the build start, SA-1 first
+    cache = efficiency(with_attention, context_length=length).cache_bytes
+    assert cache < efficiency(with_attention).cache_bytes, "the default context is longer"
+    arguments = {**FAST, "max_depth": 4, "constraints": {"max_cache_bytes": cache}}
+    env = LIVDesignEnv(**arguments, context_length=length)
+    env.reset(seed=0)
+    insert = next(a for a in range(env.space.n_actions) if env.space.describe_action(a) == "insert SA-1 at 0")
+    assert env.action_masks()[insert], "within the budget at the env's context length"
+    default = LIVDesignEnv(**arguments)
+    default.reset(seed=0)
+    assert not default.action_masks()[insert], "over the budget at the default context length"
+
+    obs, *_ = env.step(insert)
+    observed = obs["metrics"][design_env.OBSERVED_METRICS.index("cache_bytes")]
+    assert observed == pytest.approx(DEFAULT_OBJECTIVES["cache_bytes"].utility(cache), rel=1e-6)
+    _, _, terminated, _, info = env.step(0)
+    assert terminated and info["genome"] == with_attention.to_string()
+    assert info["objectives"]["cache_bytes"] == info["metrics"]["cache_bytes"] == cache
+
+
+def test_the_space_gives_its_context_length_to_any_fidelity_and_refuses_a_second_one():
+    space = LIVSearchSpace(fidelity="zero-cost", context_length=1024)
+    assert space.evaluator.config.context_length == 1024
+    # a backend rebuilds the evaluator from the fidelity and overrides: the same evaluator
+    assert make_evaluator("zero-cost", **space.fidelity_overrides).config_hash() == space.evaluator.config_hash()
+    assert LIVSearchSpace(fidelity="zero-cost").fidelity_overrides == {}, "defaults leave the config (and its hash)"
+    with pytest.raises(ValueError, match="context_length=2048 .*set context_length once, on the space"):
+        LIVSearchSpace(fidelity="zero-cost", fidelity_overrides={"context_length": 2048})
+    with pytest.raises(ValueError, match="vocab_size=512: fidelity 'mad-lite' has no vocab_size setting"):
+        LIVSearchSpace(fidelity="mad-lite", vocab_size=512)
 
 
 def test_potential_based_shaping_telescopes():
