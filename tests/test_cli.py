@@ -56,3 +56,17 @@ def test_classes_and_references_list_everything(capsys):
     assert main(["genome", "references", "--width", "256", "--depth", "8"]) == 0
     out = capsys.readouterr().out
     assert "kv-sharing-transformer" in out and "width 256, heads 4" in out
+
+
+def test_the_store_comes_from_livgym_store_when_the_command_runs(tmp_path, monkeypatch, capsys):
+    from livgym.cli import build_parser
+
+    parser = build_parser()  # built before the variable is set: it is read when the command runs
+    monkeypatch.setenv("LIVGYM_STORE", str(tmp_path / "env.sqlite"))
+    args = parser.parse_args(["evaluate", "91111@w64h4", "--fidelity", "analytic", "--json"])
+    assert args.run(args) == 0
+    assert json.loads(capsys.readouterr().out)["store"] == str(tmp_path / "env.sqlite")
+    assert (tmp_path / "env.sqlite").exists()
+    given = tmp_path / "given.sqlite"
+    assert main(["evaluate", "91111@w64h4", "--fidelity", "analytic", "--json", "--store", str(given)]) == 0
+    assert json.loads(capsys.readouterr().out)["store"] == str(given), "--store wins over the variable"

@@ -1,4 +1,4 @@
-"""Searches on evaluation backends (issue 7): a method evaluates designs together on a process
+"""Searches on evaluation backends: a method evaluates designs together on a process
 pool or Ray and finds exactly what it finds inline; a search killed with SIGKILL and resumed
 loses no finished evaluation and repeats none."""
 

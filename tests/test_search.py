@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from livgym.cli import main
 from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
+from livgym.controllers.contract import SearchContext, SearchMethod, param
 from livgym.controllers.methods import METHODS
 from livgym.controllers.search import run_search
 from livgym.rewards.objectives import ObjectiveSet
@@ -200,3 +202,76 @@ def test_revisit_penalty_lowers_only_the_reward_of_designs_evaluated_before(tmp_
     again = env.step(0)[1]
     assert again == pytest.approx(first - 0.3) and tracker.used == 1 and tracker.revisits == 1
     assert tracker.records[0].reward == pytest.approx(first), "the tracker keeps the design's true reward"
+
+
+@dataclass(frozen=True)
+class StopEarlyParams:
+    edits: int = param(1, "random allowed edits before stop", minimum=0)
+
+
+def stop_early(context: SearchContext, params: StopEarlyParams) -> None:
+    """A toy method: from the build start, `edits` random allowed edits, then stop."""
+    from livgym.controllers.walks import random_edit
+
+    env, rng = context.env, np.random.default_rng(context.seed)
+    env.reset(seed=context.seed)
+    while not context.tracker.done:
+        env.reset()
+        ended = False
+        for _ in range(params.edits):
+            action = random_edit(env, rng)
+            if action is None:
+                break
+            ended = env.step(action)[2]
+            if ended:
+                break
+        if not ended:
+            env.step(0)
+
+
+def test_a_method_registered_in_one_entry_runs_from_a_config(monkeypatch, tmp_path, capsys):
+    import yaml
+
+    monkeypatch.setitem(METHODS, "stop_early", SearchMethod("stop_early", StopEarlyParams, stop_early,
+                                                            "a few random edits, then stop"))
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "method": "stop_early", "budget": 8,
+                                    "methods": {"stop_early": {"edits": 2}}}))
+    config = SearchConfig.from_yaml(path)
+    assert config.method_params() == StopEarlyParams(edits=2)
+    result = run_search(config, tmp_path / "run", store=tmp_path / "s.sqlite")
+    assert result.tracker.used == 8 and len(set(genomes(tmp_path / "run"))) == 8
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["methods"]["stop_early"] == {"edits": 2} and saved["methods"]["evolution"]["population"] == 10
+    assert main(["search", str(path), "--budget", "4", "--out", str(tmp_path / "cli"),
+                 "--store", str(tmp_path / "s.sqlite"), "--wandb", "disabled"]) == 0
+    path.write_text(yaml.safe_dump({**TINY, "method": "stop_early", "methods": {"stop_early": {"edits": -1}}}))
+    with pytest.raises(ValueError, match=r"methods\.stop_early\.edits=-1 must be at least 0"):
+        SearchConfig.from_yaml(path)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"evolution": {"population": "ten"}}, r"methods\.evolution\.population='ten' must be an integer"),
+    ({"maskable_ppo": {"n_envs": True}}, r"methods\.maskable_ppo\.n_envs=True must be an integer"),
+    ({"maskable_ppo": {"learning_rate": "1e-3"}}, r"learning_rate='1e-3' must be a number or null \(YAML reads"),
+    ({"random": {"batch": 0}}, r"methods\.random\.batch=0 must be at least 1"),
+    ({"nsga2": {"crossover_prob": 1.5}}, r"methods\.nsga2\.crossover_prob=1\.5 must be at most 1\.0"),
+    ({"evolution": {"population": 2, "sample": 3}}, r"methods\.evolution: sample=3 must be at most population=2"),
+    ({"a2c": {"batch_size": 8}}, r"methods\.a2c: unknown key\(s\) \['batch_size'\]"),
+    ({"maskable_ppo": [16]}, r"methods\.maskable_ppo: expected a mapping"),
+    ({"reinforce": {}}, r"methods: unknown key\(s\) \['reinforce'\]"),
+])
+def test_method_parameters_are_checked_by_name(params, match):
+    with pytest.raises(ValueError, match=match):
+        SearchConfig(name="bad", methods=params)
+
+
+def test_every_registered_method_declares_defaults_and_help():
+    for name, method in METHODS.items():
+        assert method.name == name and method.summary
+        assert method.parse({}) == method.defaults()
+        assert all(method.help().values()), f"{name}: every parameter has a one-line help"
+    # SB3 gets exactly what the config sets; the rest stays SB3's own default
+    assert METHODS["maskable_ppo"].defaults().sb3_kwargs() == {
+        "n_steps": 16, "batch_size": 16, "learning_rate": 1e-3, "ent_coef": 0.01, "gamma": 1.0}
+    assert "batch_size" not in METHODS["a2c"].help()
