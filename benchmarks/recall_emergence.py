@@ -23,7 +23,8 @@ from common import machine
 from livgym.models import build_model, reference_genome
 from livgym.rewards import tasks as mad
 from livgym.rewards.evaluators.mad_lite import CALIBRATED_TASK_SETTINGS
-from livgym.rewards.training import TrainConfig, seeded, train
+from livgym.rewards.seeding import seeded
+from livgym.rewards.training import TrainConfig, train
 
 EVAL_EVERY = 50
 

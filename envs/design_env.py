@@ -17,6 +17,7 @@ from gymnasium import spaces
 from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
 from livgym.rewards.objectives import (
+    DEFAULT_OBJECTIVE_NAMES,
     DEFAULT_OBJECTIVES,
     HardConstraints,
     ObjectiveSet,
@@ -126,7 +127,7 @@ class DesignEnv(gym.Env):
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, space: SearchSpace, *, mode: str = "build", start: Any = None, max_edits: int = 16,
-                 max_steps: int | None = None, objectives: Sequence[str] = ("quality", "params", "cache_bytes"),
+                 max_steps: int | None = None, objectives: Sequence[str] = DEFAULT_OBJECTIVE_NAMES,
                  objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  scalariser: str | Scalariser = "weighted_sum", scalariser_kwargs: Mapping[str, Any] | None = None,
                  constraints: HardConstraints | Mapping[str, float] | None = None, mask_constraints: bool = True,

@@ -29,7 +29,7 @@ from livgym.envs.liv_space import DEFAULT_BUILD_START, LIVSearchSpace
 from livgym.envs.space import MODES, Evaluation
 from livgym.models.edits import apply_edit
 from livgym.models.genome import Genome
-from livgym.rewards.objectives import ObjectiveSet, make_scalariser
+from livgym.rewards.objectives import DEFAULT_OBJECTIVE_NAMES, ObjectiveSet, make_scalariser
 from livgym.rewards.pareto import ParetoArchive
 
 #: cost metrics the env may know before a design is "evaluated" (as the LIV space's analytic ones)
@@ -39,7 +39,6 @@ WEIGHTINGS: dict[str, tuple[float, float, float]] = {
     "quality-first": (0.5, 0.25, 0.25),  # the quickstart's weights
     "balanced": (1 / 3, 1 / 3, 1 / 3),
 }
-DEFAULT_OBJECTIVES: tuple[str, ...] = ("quality", "params", "cache_bytes")
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,7 @@ class LIVBenchSpace(LIVSearchSpace):
 
 
 def bench_objective_overrides(table: str | Path | None = None,
-                              names: Sequence[str] = DEFAULT_OBJECTIVES) -> dict[str, dict[str, float]]:
+                              names: Sequence[str] = DEFAULT_OBJECTIVE_NAMES) -> dict[str, dict[str, float]]:
     """Reference points from the table's own ranges: each metric's best value -> utility 1, worst -> 0.
 
     Zero cache (a stack with no sequence state) is floored at the smallest positive cache in the
@@ -195,7 +194,7 @@ class KnownOptima:
         return hypervolume / self.hypervolume
 
 
-def known_optima(weights: Sequence[float] = WEIGHTINGS["balanced"], objectives: Sequence[str] = DEFAULT_OBJECTIVES,
+def known_optima(weights: Sequence[float] = WEIGHTINGS["balanced"], objectives: Sequence[str] = DEFAULT_OBJECTIVE_NAMES,
                  objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  table: str | Path | None = None) -> KnownOptima:
     """Best scalarised design and exact Pareto front over every `ok` row, with the env's own
@@ -235,7 +234,7 @@ class LIVBenchEnv(DesignEnv):
                              f"{sorted(SPACE_ARGUMENTS)}; env arguments: {sorted(ENV_ARGUMENTS)}")
         space = LIVBenchSpace(**{k: v for k, v in kwargs.items() if k in SPACE_ARGUMENTS})
         env_kwargs = {"max_edits": space.max_depth + 4, **{k: v for k, v in kwargs.items() if k in ENV_ARGUMENTS}}
-        names = tuple(env_kwargs.get("objectives", DEFAULT_OBJECTIVES))
+        names = tuple(env_kwargs.get("objectives", DEFAULT_OBJECTIVE_NAMES))
         table_refs = bench_objective_overrides(space.table_path, names)
         given = dict(env_kwargs.get("objective_overrides") or {})
         env_kwargs["objective_overrides"] = {**table_refs, **given}

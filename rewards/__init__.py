@@ -1,1 +1,1 @@
-"""Quality evaluators, objectives, the Pareto archive and the evaluation store (issue 3)."""
+"""Quality evaluators, objectives, the Pareto archive and the evaluation store."""
