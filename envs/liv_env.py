@@ -9,7 +9,7 @@ so `gymnasium.make("livgym/Design-v0", max_depth=8, fidelity="analytic", mode="e
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Mapping
 
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.liv_space import LIVSearchSpace
@@ -18,17 +18,24 @@ SPACE_ARGUMENTS: frozenset[str] = frozenset(inspect.signature(LIVSearchSpace.__i
 ENV_ARGUMENTS: frozenset[str] = frozenset(inspect.signature(DesignEnv.__init__).parameters) - {"self", "space"}
 
 
+def split_arguments(env_id: str, kwargs: Mapping[str, Any], space_arguments: frozenset[str]
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`kwargs` split into the space's arguments and `DesignEnv`'s; an error names any that are neither."""
+    unknown = sorted(set(kwargs) - space_arguments - ENV_ARGUMENTS)
+    if unknown:
+        raise ValueError(f"{env_id}: unknown argument(s) {unknown}; space arguments: "
+                         f"{sorted(space_arguments)}; env arguments: {sorted(ENV_ARGUMENTS)}")
+    return ({k: v for k, v in kwargs.items() if k in space_arguments},
+            {k: v for k, v in kwargs.items() if k in ENV_ARGUMENTS})
+
+
 class LIVDesignEnv(DesignEnv):
     __doc__ = DesignEnv.__doc__
     space_arguments = SPACE_ARGUMENTS
 
     def __init__(self, **kwargs: Any) -> None:
-        unknown = sorted(set(kwargs) - SPACE_ARGUMENTS - ENV_ARGUMENTS)
-        if unknown:
-            raise ValueError(f"livgym/Design-v0: unknown argument(s) {unknown}; space arguments: "
-                             f"{sorted(SPACE_ARGUMENTS)}; env arguments: {sorted(ENV_ARGUMENTS)}")
-        space = LIVSearchSpace(**{k: v for k, v in kwargs.items() if k in SPACE_ARGUMENTS})
-        super().__init__(space, **{k: v for k, v in kwargs.items() if k in ENV_ARGUMENTS})
+        space_kwargs, env_kwargs = split_arguments("livgym/Design-v0", kwargs, SPACE_ARGUMENTS)
+        super().__init__(LIVSearchSpace(**space_kwargs), **env_kwargs)
 
 
 class LIVDesignMOEnv(LIVDesignEnv):

@@ -226,14 +226,11 @@ class LIVBenchEnv(DesignEnv):
     space_arguments = SPACE_ARGUMENTS
 
     def __init__(self, **kwargs: Any) -> None:
-        from livgym.envs.liv_env import ENV_ARGUMENTS
+        from livgym.envs.liv_env import split_arguments
 
-        unknown = sorted(set(kwargs) - SPACE_ARGUMENTS - ENV_ARGUMENTS)
-        if unknown:
-            raise ValueError(f"livgym/LIVBench-v0: unknown argument(s) {unknown}; space arguments: "
-                             f"{sorted(SPACE_ARGUMENTS)}; env arguments: {sorted(ENV_ARGUMENTS)}")
-        space = LIVBenchSpace(**{k: v for k, v in kwargs.items() if k in SPACE_ARGUMENTS})
-        env_kwargs = {"max_edits": space.max_depth + 4, **{k: v for k, v in kwargs.items() if k in ENV_ARGUMENTS}}
+        space_kwargs, given_env_kwargs = split_arguments("livgym/LIVBench-v0", kwargs, SPACE_ARGUMENTS)
+        space = LIVBenchSpace(**space_kwargs)
+        env_kwargs = {"max_edits": space.max_depth + 4, **given_env_kwargs}
         names = tuple(env_kwargs.get("objectives", DEFAULT_OBJECTIVE_NAMES))
         table_refs = bench_objective_overrides(space.table_path, names)
         given = dict(env_kwargs.get("objective_overrides") or {})
