@@ -1,5 +1,5 @@
-"""What several sub-commands share: the evaluation store's location, `--store` and `--wandb`,
-genomes named on the command line, and `--device`.
+"""What several sub-commands share: the search config argument, the evaluation store's location,
+`--store` and `--wandb`, genomes named on the command line, and `--device`.
 
 Sub-commands import from here, never from each other, so each stays one command.
 """
@@ -10,6 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
+from livgym.controllers.config import SearchConfig
 from livgym.controllers.wandb_run import DEFAULT_MODE, MODES
 from livgym.models.genes import HEADS
 from livgym.models.genome import Genome
@@ -19,6 +20,15 @@ from livgym.rewards.base import make_evaluator
 DEFAULT_STORE = os.path.join("runs", "evaluations.sqlite")
 STORE_VARIABLE = "LIVGYM_STORE"  # the environment variable that moves every command's default store
 HEAD_DIM = 64  # --heads defaults to width / 64 when --width is given
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", nargs="?", help="YAML config file (default: the built-in defaults)")
+
+
+def load_config(path: str | None) -> SearchConfig:
+    """The search config in the YAML file at `path`, or the built-in defaults without one."""
+    return SearchConfig.from_yaml(path) if path else SearchConfig()
 
 
 def add_store_argument(parser: argparse.ArgumentParser, note: str = "") -> None:

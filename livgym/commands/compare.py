@@ -13,15 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from livgym.commands.common import add_store_argument, add_wandb_argument, store_path
+from livgym.commands.common import add_config_argument, add_store_argument, add_wandb_argument, load_config, store_path
 from livgym.controllers.compare import run_compare
-from livgym.controllers.config import SearchConfig
 from livgym.controllers.methods import method_names
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("compare", help="run several search methods at the same budget and seeds")
-    parser.add_argument("config", nargs="?", help="YAML config file (default: the built-in defaults)")
+    add_config_argument(parser)
     parser.add_argument("--methods", default="maskable_ppo,random,evolution,nsga2",
                         help=f"comma-separated, from {', '.join(method_names())}")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
@@ -33,7 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = SearchConfig.from_yaml(args.config) if args.config else SearchConfig()
+    config = load_config(args.config)
     budget = args.budget or config.budget
     config = config.with_overrides(budget=budget)  # validates the budget
     if args.seeds < 1:

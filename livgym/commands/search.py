@@ -12,7 +12,14 @@ import argparse
 import time
 from pathlib import Path
 
-from livgym.commands.common import add_store_argument, add_wandb_argument, device_override, store_path
+from livgym.commands.common import (
+    add_config_argument,
+    add_store_argument,
+    add_wandb_argument,
+    device_override,
+    load_config,
+    store_path,
+)
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.methods import method_names
 from livgym.controllers.search import print_progress, resume_search, run_search
@@ -23,13 +30,14 @@ from livgym.rewards.backends import BACKEND_KINDS
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("search", help="search for designs with an RL controller or a baseline")
-    parser.add_argument("config", nargs="?", help="YAML config file (default: the built-in defaults)")
+    add_config_argument(parser)
     parser.add_argument("--method", choices=method_names(), help="override the config's method")
     parser.add_argument("--budget", type=int, help="override the number of unique evaluations")
     parser.add_argument("--seed", type=int, help="override the seed")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>/<timestamp>)")
     add_store_argument(parser, "; with --resume, the run's own")
-    add_wandb_argument(parser, "W&B logging: offline (default; no account, `wandb sync` uploads later), online, disabled")
+    add_wandb_argument(parser, "W&B logging: offline (default; no account, `wandb sync` uploads later), "
+                               "online, disabled")
     parser.add_argument("--backend", choices=BACKEND_KINDS,
                         help="where evaluations run: inline, pool (local processes) or ray (overrides the config)")
     parser.add_argument("--workers", type=int, help="pool processes, or a local Ray cluster's CPUs")
@@ -45,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         return resume(args)
     store = store_path(args.store)
-    config = SearchConfig.from_yaml(args.config) if args.config else SearchConfig()
+    config = load_config(args.config)
     config = config.with_overrides(method=args.method, budget=args.budget, seed=args.seed)
     backend = {**config.backend, **{k: v for k, v in (("kind", args.backend), ("workers", args.workers),
                                                       ("address", args.ray_address)) if v is not None}}
