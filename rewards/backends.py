@@ -45,6 +45,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from queue import Empty
 from typing import Any, Iterator, Mapping, Sequence
 
 from livgym.rewards.result import EvaluationResult, this_process
@@ -58,6 +59,7 @@ _BROKEN_POOL_GRACE_S = 10.0
 # after timeout_s if that is longer, is taken as one that cannot start. Generous: start-up is
 # not the job, and a loaded machine starts workers slowly.
 _STARTUP_LIMIT_S = 120.0
+_START_POLL_S = 0.2  # how often a pool with jobs not yet started looks for their start
 
 
 @dataclass(frozen=True)
@@ -246,27 +248,33 @@ class ProcessPoolBackend(EvaluationBackend):
         super().__init__(store)
         self.workers, self.retries, self.imports, self.timeout_s = workers, retries, tuple(imports), timeout_s
         self._pool: ProcessPoolExecutor | None = None
+        self._starts: Any = None  # the pool's queue of job starts (see `_evaluate`)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = _new_pool(self.workers, self.imports)
+            self._starts = multiprocessing.get_context("spawn").Queue()
+            self._pool = _new_pool(self.workers, self.imports, self._starts)
         return self._pool
 
     def _evaluate(self, jobs: dict[int, EvaluationJob]) -> Iterator[tuple[int, EvaluationResult]]:
-        # At most `workers` jobs are in flight, so a job's submission time is its start time and
-        # a hang is measured from when the job began running.
+        # A job's time limit runs from when its worker starts it (each worker says so on
+        # `self._starts`), so a worker's start-up (spawn, import torch: seconds, more on a loaded
+        # machine) is never taken for a hang; a worker that does not start at all is caught
+        # by the start-up limit.
         queue = deque(jobs.items())
-        in_flight: dict[Future, tuple[int, float]] = {}
+        in_flight: dict[Future, tuple[int, float]] = {}  # -> (job, when it was submitted)
+        started: dict[int, float] = {}  # job -> when its worker started it
         deaths: dict[int, _Deaths] = {}  # jobs that never finished, recorded once the batch is done
         unstartable: str | None = None  # why workers cannot start, once a job alone has shown it
         while queue or in_flight:
             broken = self._submit(queue, in_flight)
             if in_flight and not broken:
-                done, _ = wait(in_flight, timeout=self._wait_time(in_flight.values()), return_when=FIRST_COMPLETED)
+                done, _ = wait(in_flight, timeout=self._wait_time(in_flight, started), return_when=FIRST_COMPLETED)
             elif in_flight:  # the pool broke: it fails every unfinished future at once
                 done, _ = wait(in_flight, timeout=_BROKEN_POOL_GRACE_S, return_when=ALL_COMPLETED)
             else:
                 done = set()
+            self._note_starts(started)
             suspects = []  # jobs that may have killed or hung their worker
             for future in done:
                 i, _ = in_flight.pop(future)
@@ -276,9 +284,9 @@ class ProcessPoolBackend(EvaluationBackend):
                     suspects.append(i)
                     continue
                 yield i, result  # while this is stored, the pool may break: the next submit knows
-            if not done and not broken:  # a timeout: the overdue jobs are hung, the others are innocent
-                now = time.monotonic()
-                suspects = [i for i, started in in_flight.values() if now - started >= self.timeout_s]
+            overdue = [] if done or broken else self._overdue(in_flight, started)
+            if overdue:  # hung: the overdue jobs are suspects, the others are innocent
+                suspects = overdue
                 queue.extendleft(sorted(((i, jobs[i]) for i, _ in in_flight.values() if i not in suspects),
                                         reverse=True))
                 in_flight.clear()
@@ -287,6 +295,8 @@ class ProcessPoolBackend(EvaluationBackend):
                 suspects += [i for i, _ in in_flight.values()]
                 in_flight.clear()
                 self._kill()
+            if not in_flight:
+                started.clear()  # the next pool's workers report afresh
             for i in sorted(suspects):  # run each alone, so the culprit is found
                 if unstartable is not None:
                     deaths[i] = _Deaths(unstarted=[unstartable])
@@ -308,18 +318,43 @@ class ProcessPoolBackend(EvaluationBackend):
         while queue and len(in_flight) < self.workers:
             i, job = queue.popleft()
             try:
-                future = self._executor().submit(_work, job, self.kind)
+                future = self._executor().submit(_work, job, self.kind, i)
             except BrokenProcessPool:
                 queue.appendleft((i, job))
                 return True
             in_flight[future] = (i, time.monotonic())
         return False
 
-    def _wait_time(self, in_flight) -> float | None:
+    def _note_starts(self, started: dict[int, float]) -> None:
+        """Record the jobs whose workers have said they started them."""
+        while self._pool is not None:
+            try:
+                started.setdefault(self._starts.get_nowait(), time.monotonic())
+            except Empty:
+                return
+
+    def _deadlines(self, in_flight: dict[Future, tuple[int, float]], started: dict[int, float]) -> dict[int, float]:
+        """When each job in flight is overdue: timeout_s after it started, or the start-up limit
+        after it was submitted while no worker has started it."""
+        assert self.timeout_s is not None
+        startup = max(self.timeout_s, _STARTUP_LIMIT_S)
+        return {i: started[i] + self.timeout_s if i in started else submitted + startup
+                for i, submitted in in_flight.values()}
+
+    def _overdue(self, in_flight: dict[Future, tuple[int, float]], started: dict[int, float]) -> list[int]:
+        if self.timeout_s is None:
+            return []
+        now = time.monotonic()
+        return [i for i, deadline in self._deadlines(in_flight, started).items() if now >= deadline]
+
+    def _wait_time(self, in_flight: dict[Future, tuple[int, float]], started: dict[int, float]) -> float | None:
         if self.timeout_s is None:
             return None
-        oldest = min(started for _, started in in_flight)
-        return max(0.0, oldest + self.timeout_s - time.monotonic())
+        deadlines = self._deadlines(in_flight, started)
+        first = min(deadlines.values()) - time.monotonic()
+        if len(started) < len(deadlines):  # a start not heard of yet: look again soon
+            first = min(first, _START_POLL_S)
+        return max(0.0, first)
 
     def _run_alone(self, job: EvaluationJob) -> EvaluationResult | _Deaths:
         """The job's result from fresh one-worker pools, or how every attempt ended. Each attempt
@@ -357,11 +392,13 @@ class ProcessPoolBackend(EvaluationBackend):
         if self._pool is not None:
             _kill_pool(self._pool)
             self._pool = None
+            self._starts.close()
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._starts.close()
         super().close()
 
 
@@ -517,19 +554,22 @@ def _ray_task(job: EvaluationJob, imports: tuple[str, ...]) -> EvaluationResult:
     return _work(job, RayBackend.kind)
 
 
-def _new_pool(workers: int, imports: tuple[str, ...]) -> ProcessPoolExecutor:
+def _new_pool(workers: int, imports: tuple[str, ...], starts: Any = None) -> ProcessPoolExecutor:
+    """`starts`: a queue on which the workers put each job's token as they start it (or None)."""
     # spawn, not fork: a forked child would inherit torch's threads and the store's SQLite handle.
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_initialise_worker, initargs=(imports,))
+                               initializer=_initialise_worker, initargs=(imports, starts))
 
 
 _STARTUP_ERROR: str | None = None  # in a worker: why its `imports` failed, reported for every job it gets
+_STARTS: Any = None  # in a pool worker: the queue its job starts are announced on
 
 
-def _initialise_worker(imports: tuple[str, ...]) -> None:
+def _initialise_worker(imports: tuple[str, ...], starts: Any = None) -> None:
     """Set a worker up; an import that fails is kept and reported, not raised (which would
     kill the worker and make each of its jobs look like one that killed it)."""
-    global _STARTUP_ERROR
+    global _STARTUP_ERROR, _STARTS
+    _STARTS = starts
     import torch
 
     torch.set_num_threads(1)  # one evaluation per core
@@ -547,8 +587,11 @@ def _startup_error() -> str | None:
     return _STARTUP_ERROR
 
 
-def _work(job: EvaluationJob, backend: str) -> EvaluationResult:
-    """A worker's evaluation of one job (a `lost` record if the worker could not start)."""
+def _work(job: EvaluationJob, backend: str, token: int | None = None) -> EvaluationResult:
+    """A worker's evaluation of one job (a `lost` record if the worker could not start);
+    `token` is announced on the pool's start queue first."""
+    if _STARTS is not None and token is not None:
+        _STARTS.put(token)
     if _STARTUP_ERROR is not None:
         return record(job, "lost", f"the worker process could not start: {_STARTUP_ERROR}", backend)
     return evaluate_job(job, backend)
@@ -587,8 +630,8 @@ class BackendConfig:
     address: str | None = None  # ray: an existing cluster to join ("auto", "ray://host:10001", ...)
     retries: int = 1  # attempts after a worker died or hung, before the job is recorded as failed
     # a job running longer is hung (inline: then each job runs in a child process, to be killable);
-    # timed from dispatch, so a fresh worker's start-up (a few seconds: spawn, import torch)
-    # counts (None: no limit beyond the evaluator's own)
+    # pool and inline time it from when its worker starts it, ray from dispatch, so there a fresh
+    # worker's start-up counts (None: no limit beyond the evaluator's own)
     timeout_s: float | None = None
     imports: tuple[str, ...] = ()  # modules to import first, on every backend (a user's own fidelities)
 

@@ -1,14 +1,18 @@
 """Evaluation backends: the same results whichever backend runs a job; a dying worker is
-retried and then recorded as failed, without losing the rest of the batch."""
+retried and then recorded as failed, without losing the rest of the batch, whenever it dies; a
+failure that is not the design's is recorded as lost and evaluated again by the next run."""
 
 from __future__ import annotations
 
+import os
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from livgym.models import reference_genome
+from livgym.models.genome import Genome
 from livgym.rewards.backends import EvaluationJob, InlineBackend, ProcessPoolBackend, RayBackend
 from livgym.rewards.store import EvaluationStore
 
@@ -91,3 +95,135 @@ def test_backend_config_builds_each_backend_and_names_bad_keys(tmp_path):
         BackendConfig(kind="pool", timeout_s=0)
     with pytest.raises(ValueError, match="address.*kind 'ray' only"):
         BackendConfig(kind="pool", address="auto")
+
+
+DEADLY = "11111-18.1.1.1.1@w64h4"  # contains SWA: crash_fidelity kills the worker
+
+
+def test_a_worker_that_dies_while_a_result_is_being_stored_loses_no_job(tmp_path, monkeypatch):
+    """The pool breaks while the caller stores the first result (the store's write blocks until
+    the executor has seen the worker die), so the next submit meets a broken pool."""
+    go = tmp_path / "die-now"
+    monkeypatch.setenv("LIVGYM_TEST_DIE_AFTER", str(go))  # the deadly job dies once this file exists
+    holder: dict[str, ProcessPoolBackend] = {}
+
+    class StoreThatWaitsForTheDeath(EvaluationStore):
+        def put(self, result):
+            if not go.exists():
+                go.touch()
+                pool = holder["backend"]._pool
+                deadline = time.monotonic() + 60
+                while not pool._broken and time.monotonic() < deadline:  # the executor's own flag
+                    time.sleep(0.01)
+                assert pool._broken, "premise: the pool broke while the first result was being stored"
+            return super().put(result)
+
+    jobs = [EvaluationJob.of("crash-test", g) for g in (GENOMES[0], DEADLY, GENOMES[1], GENOMES[2])]
+    with StoreThatWaitsForTheDeath(tmp_path / "s.sqlite") as store, \
+            ProcessPoolBackend(store, workers=2, retries=0, imports=["crash_fidelity"]) as pool:
+        holder["backend"] = pool
+        outcomes = pool.run(jobs)
+        assert [o.result.status for o in outcomes] == ["ok", "failed", "ok", "ok"]
+        assert "died 1 time(s) while evaluating (exit code 3)" in outcomes[1].result.error
+        assert len(store) == 4, "every job is stored: none was lost with the broken pool"
+
+
+def test_the_inline_backend_honours_timeout_s_and_imports(tmp_path):
+    from livgym.rewards.backends import make_backend
+
+    jobs = [EvaluationJob.of("hang-test", g) for g in (GENOMES[0], DEADLY)]
+    config = {"kind": "inline", "timeout_s": 4, "retries": 0, "imports": ["crash_fidelity"]}
+    with make_backend(config, tmp_path / "s.sqlite") as backend:
+        assert isinstance(backend, InlineBackend)
+        outcomes = backend.run(jobs)  # would hang forever if the time limit were ignored
+    assert [o.result.status for o in outcomes] == ["ok", "timeout"]
+    assert "timeout_s=4" in outcomes[1].result.error
+    ran_in = outcomes[0].result.computed_by
+    assert ran_in["backend"] == "inline-child" and ran_in["pid"] != os.getpid(), "a killable child ran it"
+    with pytest.raises(ValueError, match="imports: cannot import 'no_such_module_h3'"):
+        make_backend({"kind": "inline", "imports": ["no_such_module_h3"]}, tmp_path / "s.sqlite")
+    with InlineBackend(tmp_path / "plain.sqlite") as plain:
+        here = plain.run([EvaluationJob.of("analytic", GENOMES[0])])[0].result.computed_by
+    assert here["backend"] == "inline" and here["pid"] == os.getpid(), "without a time limit: this process"
+
+
+def test_a_batch_whose_every_job_killed_its_worker_the_same_way_is_lost_not_failed(tmp_path):
+    both_deadly = [EvaluationJob.of("crash-test", g) for g in (DEADLY, "18.1.1.1.1-91111@w64h4")]
+    with ProcessPoolBackend(tmp_path / "s.sqlite", workers=2, retries=0, imports=["crash_fidelity"]) as pool:
+        outcomes = pool.run(both_deadly)
+        assert [o.result.status for o in outcomes] == ["lost", "lost"]
+        assert "all 2 jobs of the batch killed their worker process the same way (exit code 3)" in \
+            outcomes[0].result.error
+        assert outcomes[0].result.computed_by["backend"] == "pool"
+
+
+def test_jobs_carry_their_store_key_and_results_record_who_computed_them(tmp_path):
+    from livgym.models.genome import Genome
+    from livgym.rewards.base import make_evaluator
+
+    job = EvaluationJob.of("analytic", GENOMES[0], seed=3)
+    evaluator = make_evaluator("analytic")
+    assert job.key == (Genome.from_string(GENOMES[0]).canonical_hash(), evaluator.name,
+                       evaluator.config_hash(), 3)
+    with ProcessPoolBackend(tmp_path / "s.sqlite", workers=1) as pool:
+        outcome = pool.run([job])[0]
+    assert outcome.result.key == job.key
+    assert outcome.result.computed_by["backend"] == "pool" and outcome.result.computed_by["pid"] != os.getpid()
+    with EvaluationStore(tmp_path / "s.sqlite", readonly=True) as store:
+        assert store.get(*job.key).computed_by == outcome.result.computed_by, "the store keeps who computed it"
+
+
+def test_a_pool_search_whose_workers_die_and_hang_records_every_design_and_a_rerun_retries_only_lost_ones(
+        tmp_path, monkeypatch):
+    """Run 1: every worker dies at start-up, so each design is stored as `lost`. Run 2 (the
+    rerun, workers healthy) evaluates them again: SWA designs kill their worker (`failed`),
+    GConv-2-Diff ones hang it (`timeout`), the rest are `ok`. Run 3 evaluates nothing."""
+    from livgym.controllers.config import SearchConfig
+    from livgym.controllers.search import run_search
+
+    # seed 0 proposes two plain designs, then one that hangs with one that dies, in one batch
+    config = SearchConfig(name="faults", method="random", budget=4, seed=0,
+                          space={"max_depth": 2, "fidelity": "fault-test", "classes": [9, 17, 18]},
+                          env={"max_edits": 2, "objectives": ["params", "cache_bytes"]},
+                          methods={"random": {"batch": 2}},
+                          backend={"kind": "pool", "workers": 2, "retries": 0, "timeout_s": 4,
+                                   "imports": ["crash_fidelity"]})
+    store_path = tmp_path / "s.sqlite"
+
+    def stored() -> dict[str, object]:
+        with EvaluationStore(store_path, readonly=True) as store:
+            return {r.genome_hash: r for r in store.results()}
+
+    monkeypatch.setenv("LIVGYM_TEST_DIE_AT_STARTUP", "1")  # every spawned worker dies importing crash_fidelity
+    first = run_search(config, None, store=store_path)
+    assert [r.status for r in first.tracker.records] == ["lost"] * 4, "not stored as the designs' failures"
+    assert all("died while starting (exit code 4)" in stored()[r.genome_hash].error
+               and "never ran" in stored()[r.genome_hash].error for r in first.tracker.records)
+    with EvaluationStore(store_path, readonly=True) as store:
+        assert all(store.get(r.genome_hash, r.evaluator, r.config_hash, r.seed) is None
+                   for r in store.results()), "a lost result is recorded but answers no lookup"
+
+    monkeypatch.delenv("LIVGYM_TEST_DIE_AT_STARTUP")
+    second = run_search(config, None, store=store_path)
+    assert [r.genome for r in second.tracker.records] == [r.genome for r in first.tracker.records]
+    assert not any(r.from_store for r in second.tracker.records), "every lost design was evaluated again"
+    results = stored()
+    seen = set()
+    for record in second.tracker.records:
+        classes = {slot.liv_class for slot in Genome.from_string(record.genome).slots}
+        result = results[record.genome_hash]
+        if 18 in classes:
+            expected, cause = "failed", "died 1 time(s) while evaluating (exit code 3)"
+        elif 17 in classes:
+            expected, cause = "timeout", "hung 1 time(s)"
+        else:
+            expected, cause = "ok", None
+        assert (record.status, result.status) == (expected, expected), record.genome
+        assert cause is None or cause in result.error
+        seen.add(expected)
+    assert seen == {"ok", "failed", "timeout"}, "premise: the search met a death and a hang"
+
+    assert len(results) == 4, "the lost rows were replaced, not added to"
+
+    third = run_search(config, None, store=store_path)
+    assert all(r.from_store for r in third.tracker.records), "the designs' own failures are not retried"
