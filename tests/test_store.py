@@ -250,3 +250,62 @@ def test_evaluate_cached_evaluates_once(store_path: Path) -> None:
         assert store.lookup(genome, evaluator, 0) is not None
         _, hit_other_seed = store.evaluate_cached(evaluator, genome, 1)
         assert (hit_other_seed, evaluator.calls) == (False, 2)
+
+
+def test_a_lost_result_is_listed_answers_no_lookup_and_is_replaced(store_path: Path) -> None:
+    lost = make_result(status="lost", metrics={}, error="the worker process died while starting (exit code 4)")
+    with EvaluationStore(store_path) as store:
+        assert store.put(lost)
+        assert store.get(*lost.key) is None, "a lost result is no answer: the design is evaluated again"
+        assert [r.status for r in store.results()] == ["lost"], "but it is recorded, with its cause"
+        assert store.put(make_result(status="lost", error="again")), "a newer lost result replaces it too"
+        assert store.put(make_result(metrics={"quality": 0.7}))
+        assert store.get(*lost.key).metrics == {"quality": 0.7}  # type: ignore[union-attr]
+        assert not store.put(make_result(status="lost")), "a permanent result is never replaced"
+        assert not store.put(make_result(metrics={"quality": 0.1}))
+        assert len(store) == 1 and store.get(*lost.key).metrics == {"quality": 0.7}  # type: ignore[union-attr]
+
+
+def test_who_computed_a_result_round_trips_and_evaluate_cached_records_this_process(store_path: Path) -> None:
+    from livgym.models.genome import Genome
+    from livgym.rewards.base import make_evaluator
+
+    who = {"backend": "pool", "host": "node-7", "pid": 4242}
+    with EvaluationStore(store_path) as store:
+        store.put(make_result(computed_by=who))
+        assert store.get("g0", "fake", "c0", 0).computed_by == who  # type: ignore[union-attr]
+        result, _ = store.evaluate_cached(make_evaluator("analytic"), Genome.from_string("91111@w64h4"))
+    assert result.computed_by["backend"] == "inline" and result.computed_by["pid"] == os.getpid()
+    assert result.key[2] == make_evaluator("analytic").config_hash(), "who computed it is not in the key"
+
+
+def _old_store(path: Path) -> None:
+    """A store as written before results recorded who computed them (no computed_by column)."""
+    conn = sqlite3.connect(path)
+    old_columns = [name for name in COLUMNS if name != "computed_by"]
+    types = {"seed": "INTEGER NOT NULL", "wall_time": "REAL NOT NULL", "timestamp": "REAL NOT NULL", "error": "TEXT"}
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute(f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}')")
+    conn.execute("CREATE TABLE evaluations (" + ", ".join(f"{c} {types.get(c, 'TEXT NOT NULL')}" for c in old_columns)
+                 + ", UNIQUE (genome_hash, evaluator, config_hash, seed))")
+    conn.execute(f"INSERT INTO evaluations ({', '.join(old_columns)}) VALUES "
+                 "('old', '11111', 'fake', 'fake-short', 'c0', 0, 'ok', '{\"quality\": 0.5}', '{}', NULL, 1.5, "
+                 "'0.1.0', 1700000000.0)")
+    conn.commit()
+    conn.close()
+
+
+def test_an_old_store_is_read_as_it_is_and_gains_the_new_column_when_written(store_path: Path) -> None:
+    _old_store(store_path)
+    with EvaluationStore(store_path, readonly=True) as store:  # read-only: nothing is changed
+        old = store.get("old", "fake", "c0", 0)
+        assert old is not None and old.metrics == {"quality": 0.5} and old.computed_by == {}
+        assert [r.genome_hash for r in store.results()] == ["old"]
+    columns = [row[1] for row in sqlite3.connect(store_path).execute("PRAGMA table_info(evaluations)")]
+    assert "computed_by" not in columns
+    with EvaluationStore(store_path) as store:
+        assert store.get("old", "fake", "c0", 0).wall_time == 1.5  # type: ignore[union-attr]
+        assert store.put(make_result("new", computed_by={"backend": "inline"}))
+        assert [r.computed_by for r in store.results()] == [{}, {"backend": "inline"}]
+    columns = [row[1] for row in sqlite3.connect(store_path).execute("PRAGMA table_info(evaluations)")]
+    assert columns == list(COLUMNS), "the column was added in place"
