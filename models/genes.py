@@ -90,6 +90,6 @@ def choice_index(table: tuple[int, ...], value: int, gene: str) -> int:
 
 def choice_value(table: tuple[int, ...], index: int, gene: str) -> int:
     """Inverse of `choice_index`, with the same kind of error."""
-    if not 1 <= index <= len(table):
+    if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= len(table):
         raise ValueError(f"{gene} index {index!r} is out of range 1..{len(table)} (values {table})")
     return table[index - 1]

@@ -101,11 +101,13 @@ class Genome:
     _class_table: dict[int, ClassGenome] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        slots = tuple(_python_ints(s if isinstance(s, Slot) else Slot(*s)) for s in self.slots)
+        if not isinstance(self.slots, (tuple, list)):
+            raise ValueError(f"slots={self.slots!r} must be a sequence of slots")
+        slots = tuple(_python_ints(s if isinstance(s, Slot) else _as_slot(s, i)) for i, s in enumerate(self.slots))
         object.__setattr__(self, "slots", slots)
         object.__setattr__(self, "width", _python_int(self.width))
         object.__setattr__(self, "heads", _python_int(self.heads))
-        overrides = dict(self.class_overrides)
+        overrides = _as_overrides(self.class_overrides)
         for cid in overrides:
             if cid not in CLASSES_BY_ID:
                 raise ValueError(f"class_overrides: unknown LIV class {cid!r} (known: {CLASS_IDS[0]}..{CLASS_IDS[-1]})")
@@ -224,6 +226,9 @@ class Genome:
 
     @classmethod
     def from_string(cls, text: str) -> Genome:
+        """The genome of a `to_string` text; every number in it is written in ASCII digits."""
+        if not isinstance(text, str):
+            raise ValueError(f"a genome string must be text, got {type(text).__name__}: {text!r}")
         text = text.strip()
         if not text:
             raise ValueError("empty genome string")
@@ -238,13 +243,12 @@ class Genome:
         overrides = []
         for part in override_parts:
             cid_text, sep, genes = part.partition(":")
-            if not sep or not cid_text.isdigit():
+            if not sep or not _is_digits(cid_text):
                 raise ValueError(f"class override {part!r}: expected '<class id>:<11 dot-separated genes>'")
-            cid = int(cid_text)
-            try:
-                values = [int(v) for v in genes.split(".")]
-            except ValueError:
-                raise ValueError(f"class override {part!r}: genes must be integers") from None
+            cid = _digits_int(cid_text, "class override id")
+            if not all(_is_digits(v) for v in genes.split(".")):
+                raise ValueError(f"class override {part!r}: genes must be integers in ASCII digits")
+            values = [_digits_int(v, f"class_overrides[{cid}] gene") for v in genes.split(".")]
             overrides.append((cid, ClassGenome.from_vector(values, where=f"class_overrides[{cid}]")))
         return cls(tuple(slots), width=width, heads=heads, class_overrides=tuple(overrides))
 
@@ -267,7 +271,11 @@ class Genome:
 
     @classmethod
     def from_vector(cls, vector: Iterable[int], max_depth: int = DEFAULT_MAX_DEPTH) -> Genome:
-        vec = [int(v) for v in vector]
+        """The genome of a `to_vector` vector; a gene that is not an integer (NaN, inf, 2.5, text)
+        is an error naming its position and gene."""
+        if isinstance(max_depth, bool) or not isinstance(max_depth, (int, np.integer)) or max_depth < 1:
+            raise ValueError(f"max_depth={max_depth!r} must be a positive integer")
+        vec = _vector_ints(vector, int(max_depth))
         if len(vec) != vector_length(max_depth):
             raise ValueError(f"vector has length {len(vec)}, expected {vector_length(max_depth)} for max_depth={max_depth}")
         width = choice_value(WIDTHS, vec[0], "width")
@@ -305,6 +313,8 @@ class Genome:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object], where: str = "genome JSON") -> Genome:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{where}: expected an object, got {type(data).__name__}: {data!r}")
         known = {"format", "notation", "width", "heads", "slots", "class_overrides"}
         unknown = set(data) - known
         if unknown:
@@ -313,6 +323,8 @@ class Genome:
             raise ValueError(f"{where}: format={data['format']!r}, expected {JSON_FORMAT!r}")
         if "slots" not in data:
             raise ValueError(f"{where}: missing key 'slots'")
+        if not isinstance(data["slots"], (list, tuple)):
+            raise ValueError(f"{where}: slots={data['slots']!r} must be a list of slots")
         slots = []
         for i, entry in enumerate(data["slots"]):  # type: ignore[union-attr]
             if isinstance(entry, Mapping):
@@ -322,12 +334,20 @@ class Genome:
                 if "liv_class" not in entry:
                     raise ValueError(f"{where}: slots[{i}] is missing 'liv_class'")
                 slots.append(Slot(**{k: _as_int(v, f"slots[{i}].{k}") for k, v in entry.items()}))
+            elif isinstance(entry, (list, tuple)) and 1 <= len(entry) <= len(SLOT_GENE_NAMES):
+                slots.append(Slot(*(_as_int(v, f"slots[{i}].{name}") for name, v in zip(SLOT_GENE_NAMES, entry))))
             else:
-                slots.append(Slot(*(_as_int(v, f"slots[{i}]") for v in entry)))
+                raise ValueError(f"{where}: slots[{i}]={entry!r} must be an object of genes {list(SLOT_GENE_NAMES)} "
+                                 f"or a list of 1..{len(SLOT_GENE_NAMES)} of them")
+        given = data.get("class_overrides") or {}
+        if not isinstance(given, Mapping):
+            raise ValueError(f"{where}: class_overrides={given!r} must be an object of class id -> class genome")
         overrides = []
-        for key, genes in dict(data.get("class_overrides") or {}).items():  # type: ignore[arg-type]
+        for key, genes in given.items():
             cid = _as_int(key, "class_overrides key")
-            overrides.append((cid, ClassGenome.from_dict(genes, where=f"class_overrides[{cid}]")))
+            if not isinstance(genes, Mapping):
+                raise ValueError(f"{where}: class_overrides[{cid}]={genes!r} must be an object of class genes")
+            overrides.append((cid, ClassGenome.from_dict(dict(genes), where=f"class_overrides[{cid}]")))
         genome = cls(tuple(slots), width=_as_int(data.get("width", DEFAULT_WIDTH), "width"),
                      heads=_as_int(data.get("heads", DEFAULT_HEADS), "heads"),
                      class_overrides=tuple(overrides))
@@ -338,9 +358,11 @@ class Genome:
 
     @classmethod
     def from_json(cls, text: str) -> Genome:
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise ValueError(f"genome JSON must be text, got {type(text).__name__}")
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as err:
+        except (ValueError, RecursionError) as err:  # JSONDecodeError, bad UTF-8, a number too long
             raise ValueError(f"genome JSON is not valid JSON: {err}") from None
         if not isinstance(data, dict):
             raise ValueError("genome JSON must be an object")
@@ -455,19 +477,33 @@ def _slot_token(genes: tuple[int, ...]) -> str:
 def _parse_slot_token(token: str, index: int) -> tuple[int, ...]:
     token = token.strip()
     parts = token.split(".") if "." in token else list(token)
-    if len(parts) != 5 or not all(p.isdigit() for p in parts):
+    if len(parts) != 5 or not all(_is_digits(p) for p in parts):
         raise ValueError(f"slots[{index}]={token!r}: expected 5 genes {SLOT_GENE_NAMES}, "
                          "written as 5 digits (21211) or 5 dot-separated integers (12.1.1.1.1)")
-    return tuple(int(p) for p in parts)
+    return tuple(_digits_int(p, f"slots[{index}].{name}") for name, p in zip(SLOT_GENE_NAMES, parts))
 
 
 def _parse_globals(text: str) -> tuple[int, int]:
     import re
 
-    match = re.fullmatch(r"w(\d+)h(\d+)", text)
+    match = re.fullmatch(r"w([0-9]+)h([0-9]+)", text)
     if not match:
         raise ValueError(f"genome globals {text!r}: expected 'w<width>h<heads>', e.g. 'w768h12'")
-    return int(match.group(1)), int(match.group(2))
+    return _digits_int(match.group(1), "width"), _digits_int(match.group(2), "heads")
+
+
+_MAX_DIGITS = 18  # longer numbers are out of every gene's range (and near Python's int-parsing limit)
+
+
+def _is_digits(text: str) -> bool:
+    """Whether `text` is a non-negative integer in ASCII digits (`str.isdigit` also takes "٣" or "²")."""
+    return text.isascii() and text.isdigit()
+
+
+def _digits_int(text: str, where: str) -> int:
+    if len(text) > _MAX_DIGITS:
+        raise ValueError(f"{where}={text[:_MAX_DIGITS]}...: a number of {len(text)} digits is out of range")
+    return int(text)
 
 
 def _canonical_groups(groups: list[int | None]) -> list[int | None]:
@@ -504,9 +540,61 @@ def _python_ints(slot: Slot) -> Slot:
 
 
 def _as_int(value: object, where: str) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"{where}={value!r} must be an integer")
+    """An integer from JSON: an int, an integral finite float (2.0) or ASCII digits (an object key)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _is_digits(value.strip()):
+        return _digits_int(value.strip(), where)
+    raise ValueError(f"{where}={value!r} must be an integer")
+
+
+def _as_slot(genes: object, index: int) -> Slot:
+    """A slot given as a sequence of its genes."""
+    if not isinstance(genes, (tuple, list)) or not 1 <= len(genes) <= len(SLOT_GENE_NAMES):
+        raise ValueError(f"slots[{index}]={genes!r} must be a Slot or 1..{len(SLOT_GENE_NAMES)} genes "
+                         f"{SLOT_GENE_NAMES}")
+    return Slot(*genes)
+
+
+def _as_overrides(pairs: object) -> dict[int, ClassGenome]:
+    """Class overrides given as (class id, ClassGenome) pairs (or a mapping of them)."""
+    items = pairs.items() if isinstance(pairs, Mapping) else pairs
     try:
-        return int(value)  # type: ignore[arg-type]
+        overrides = dict(items)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"{where}={value!r} must be an integer") from None
+        raise ValueError(f"class_overrides={pairs!r} must be (class id, class genome) pairs") from None
+    for cid, genome in overrides.items():
+        if not isinstance(genome, ClassGenome):
+            raise ValueError(f"class_overrides[{cid!r}]={genome!r} must be a ClassGenome")
+    return overrides
+
+
+def _vector_gene(index: int, max_depth: int) -> str:
+    """The name of a flat vector's entry (see `Genome.to_vector`)."""
+    if index < 2:
+        return ("width index", "heads index")[index]
+    if index < 2 + 5 * max_depth:
+        slot, gene = divmod(index - 2, 5)
+        return f"slots[{slot}].{SLOT_GENE_NAMES[gene]}"
+    k, gene = divmod(index - 2 - 5 * max_depth, len(CLASS_GENE_NAMES))
+    cid = CLASS_IDS[k] if k < len(CLASS_IDS) else "?"
+    return f"class_overrides[{cid}].{CLASS_GENE_NAMES[gene]}"
+
+
+def _vector_ints(vector: Iterable[int], max_depth: int) -> list[int]:
+    """A flat vector's genes as Python ints; an entry that is not an integer is named."""
+    if isinstance(vector, np.ndarray) and vector.dtype.kind in "iu":  # the common case: no entry to check
+        return [int(v) for v in vector.reshape(-1)]
+    if isinstance(vector, (str, bytes, Mapping)) or not isinstance(vector, Iterable):
+        raise ValueError(f"a genome vector must be a sequence of integers, got {type(vector).__name__}")
+    out = []
+    for i, value in enumerate(vector):
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            out.append(int(value))
+        elif isinstance(value, (float, np.floating)) and float(value).is_integer():
+            out.append(int(value))
+        else:
+            raise ValueError(f"vector[{i}] ({_vector_gene(i, max_depth)})={value!r} must be an integer")
+    return out

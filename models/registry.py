@@ -224,8 +224,10 @@ class ClassGenome:
             value = data[name]
             if name in _ENUMS:
                 enum = _ENUMS[name]
-                try:
-                    kwargs[name] = enum[str(value).upper()] if isinstance(value, str) else enum(int(value))
+                try:  # a name, or the enum's integer (not a float or bool, which int() would cut)
+                    if isinstance(value, bool) or not isinstance(value, (str, int)):
+                        raise ValueError
+                    kwargs[name] = enum[value.upper()] if isinstance(value, str) else enum(value)
                 except (KeyError, ValueError):
                     names = [e.name.lower() for e in enum]
                     raise ValueError(f"{where}: {name}={value!r} is not one of {names}") from None
