@@ -132,6 +132,10 @@ class ObjectiveSet:
         >>> ObjectiveSet.from_names(["quality", "params"], params={"nadir": 1e8}).names
         ('quality', 'params')
         """
+        if isinstance(names, str) or not isinstance(names, Sequence) \
+                or not all(isinstance(name, str) for name in names):
+            raise ValueError(f"objectives={names!r} must be a list of objective names; "
+                             f"known: {sorted(DEFAULT_OBJECTIVES)}")
         unknown = sorted(set(names) - set(DEFAULT_OBJECTIVES))
         if unknown:
             raise ValueError(f"unknown objective(s) {unknown}; known: {sorted(DEFAULT_OBJECTIVES)}")
@@ -164,11 +168,24 @@ class ObjectiveSet:
         return cls(tuple(Objective(**item) for item in data["objectives"]))
 
 
+_NUMBER_FIELDS = {"ideal": False, "nadir": False, "floor": True}  # field -> may be None
+_TEXT_FIELDS = {"direction": False, "scale": False, "metric": True}
+
+
 def _override(objective: Objective, changes: Mapping[str, Any]) -> Objective:
+    if not isinstance(changes, Mapping):
+        raise ValueError(f"objective {objective.name!r}: overrides={changes!r} must be a mapping of fields")
     known = {f.name for f in fields(Objective)} - {"name"}
-    unknown = sorted(set(changes) - known)
+    unknown = sorted(set(changes) - known, key=str)
     if unknown:
         raise ValueError(f"objective {objective.name!r}: unknown field(s) {unknown}; known: {sorted(known)}")
+    for key, value in changes.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        text = isinstance(value, str)
+        optional = value is None and (_NUMBER_FIELDS | _TEXT_FIELDS)[key]
+        if not optional and not (number if key in _NUMBER_FIELDS else text):
+            kind = "a number" if key in _NUMBER_FIELDS else "text"
+            raise ValueError(f"objective {objective.name!r}: {key}={value!r} must be {kind}")
     return replace(objective, **changes)
 
 
