@@ -22,7 +22,7 @@ from livgym.envs.space import MODES, Evaluation, SearchSpace
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, AdditiveCost, analytic_metrics, efficiency
 from livgym.models.edits import apply_edit
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
-from livgym.models.genome import Genome, Slot
+from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
 from livgym.models.sharing import SharingLayout
@@ -43,6 +43,47 @@ def _gene_indices(cg: ClassGenome) -> tuple[int, ...]:
     used = cg.used_genes()
     return tuple(HYPERPARAMETER_CHOICES[g].index(int(getattr(cg, g))) + 1 if g in used else 0
                  for g in HYPERPARAMETER_GENES)
+
+
+_MAX_SEED = 2**63 - 1  # the store keeps seeds as SQLite integers
+
+
+def _check_arguments(**arguments: Any) -> None:
+    """Each `LIVSearchSpace` argument of the right type and range (they come from YAML configs),
+    or a ValueError naming it; the values' meaning (known classes, genomes) is checked after."""
+    a = arguments
+    _check_integer("max_depth", a["max_depth"], 1, HARD_MAX_DEPTH)
+    for name in ("width", "heads", "context_length", "vocab_size"):
+        _check_integer(name, a[name], 1)
+    _check_integer("eval_seed", a["eval_seed"], 0, _MAX_SEED)
+    if a["start_depth"] is not None:
+        _check_integer("start_depth", a["start_depth"], 1)
+    classes = a["classes"]
+    if classes is not None and (not isinstance(classes, (list, tuple)) or not all(_is_integer(c) for c in classes)):
+        raise ValueError(f"classes={classes!r} must be a list of LIV class ids ({CLASS_IDS[0]}..{CLASS_IDS[-1]})")
+    references = a["references"]
+    if references is not None and (not isinstance(references, (list, tuple))
+                                   or not all(isinstance(r, str) for r in references)):
+        raise ValueError(f"references={references!r} must be a list of reference genome names")
+    if not isinstance(a["fidelity"], str):
+        raise ValueError(f"fidelity={a['fidelity']!r} must be a fidelity name")
+    overrides = a["fidelity_overrides"]
+    if overrides is not None and (not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides)):
+        raise ValueError(f"fidelity_overrides={overrides!r} must be a mapping of evaluator config keys to values")
+    if a["store"] is not None and not isinstance(a["store"], (str, Path)):
+        raise ValueError(f"store={a['store']!r} must be a file path")
+    if not isinstance(a["build_start"], (str, Genome)):
+        raise ValueError(f"build_start={a['build_start']!r} must be a genome string")
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_integer(name: str, value: Any, low: int, high: int | None = None) -> None:
+    if not _is_integer(value) or value < low or (high is not None and value > high):
+        bound = f"in {low}..{high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name}={value!r} must be an integer {bound}")
 
 
 def _evaluation(result: EvaluationResult, cached: bool) -> Evaluation:
@@ -80,8 +121,10 @@ class LIVSearchSpace(SearchSpace[Genome]):
                  vocab_size: int = DEFAULT_VOCAB_SIZE,
                  build_start: str | Genome = DEFAULT_BUILD_START, references: Sequence[str] | None = None,
                  start_depth: int | None = None) -> None:
-        if not isinstance(max_depth, (int, np.integer)) or max_depth < 1:
-            raise ValueError(f"max_depth={max_depth!r} must be a positive integer")
+        _check_arguments(max_depth=max_depth, width=width, heads=heads, classes=classes, fidelity=fidelity,
+                         fidelity_overrides=fidelity_overrides, store=store, eval_seed=eval_seed,
+                         context_length=context_length, vocab_size=vocab_size, build_start=build_start,
+                         references=references, start_depth=start_depth)
         classes = tuple(int(c) for c in (CLASS_IDS if classes is None else classes))
         unknown = [c for c in classes if c not in CLASSES_BY_ID]
         if unknown or not classes:
