@@ -1,25 +1,39 @@
-"""The LIV search space: genome, operator registry, model compiler and analytic cost model."""
+"""The LIV search space: genome, operator registry, model compiler and analytic cost model.
 
-from livgym.models.compiler import LIVModel, ModelCache, build_model
-from livgym.models.cost import Efficiency, efficiency
-from livgym.models.edits import (
-    Edit,
-    Insert,
-    Remove,
-    Replace,
-    SetHyperparameter,
-    ShareWith,
-    Unshare,
-    apply_edit,
-    valid_edits,
-)
-from livgym.models.genome import Genome, Slot, vector_bounds, vector_length
-from livgym.models.reference import REFERENCE_GENOMES, reference_genome
-from livgym.models.registry import CLASSES_BY_ID, LIV_CLASSES, ClassGenome, LIVClass, liv_class
+The names below load on first use: the genome, its edits and the cost model are plain Python,
+and only the compiler (`build_model`, `LIVModel`, `ModelCache`) needs torch, so tools that
+inspect genomes and their costs (`livgym genome show`) start without importing it.
+"""
 
-__all__ = [
-    "CLASSES_BY_ID", "ClassGenome", "Edit", "Efficiency", "Genome", "Insert", "LIVClass", "LIVModel",
-    "LIV_CLASSES", "ModelCache", "REFERENCE_GENOMES", "Remove", "Replace", "SetHyperparameter",
-    "ShareWith", "Slot", "Unshare", "apply_edit", "build_model", "efficiency", "liv_class",
-    "reference_genome", "valid_edits", "vector_bounds", "vector_length",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "LIVModel": "livgym.models.compiler",
+    "ModelCache": "livgym.models.compiler",
+    "build_model": "livgym.models.compiler",
+    "Efficiency": "livgym.models.cost",
+    "efficiency": "livgym.models.cost",
+    **dict.fromkeys(["Edit", "Insert", "Remove", "Replace", "SetHyperparameter", "ShareWith", "Unshare",
+                     "apply_edit", "valid_edits"], "livgym.models.edits"),
+    **dict.fromkeys(["Genome", "Slot", "vector_bounds", "vector_length"], "livgym.models.genome"),
+    **dict.fromkeys(["REFERENCE_GENOMES", "reference_genome"], "livgym.models.reference"),
+    **dict.fromkeys(["CLASSES_BY_ID", "ClassGenome", "LIVClass", "LIV_CLASSES", "liv_class"],
+                    "livgym.models.registry"),
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later look-ups are plain attribute reads
+        return value
+    raise AttributeError(f"module 'livgym.models' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
