@@ -38,12 +38,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def parse_overrides(items: list[str]) -> dict[str, object]:
+    """`--set KEY=VALUE` items as config overrides, each value read as YAML (`100`, `[a, b]`);
+    the evaluator checks each value's type when it is made, before any work."""
     out: dict[str, object] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            problem = str(err).splitlines()[0]
+            raise ValueError(f"--set {key.strip()}={value!r}: the value is not valid YAML ({problem})") from None
     return out
 
 
