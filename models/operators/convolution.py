@@ -20,11 +20,16 @@ from livgym.models.operators.featurizer import causal_depthwise_conv, causal_dep
 
 
 def fft_causal_conv(u: Tensor, k: Tensor) -> Tensor:
-    """z_t = sum_(s <= t) k_(t-s) u_s for u (B, L, C) and k (L, C), in O(L log L)."""
-    length = u.shape[1]
+    """z_t = sum_(s <= t) k_(t-s) u_s for u (B, L, C) and k (L, C), in O(L log L).
+
+    A task stack's kernel is (T, L, C); then u is (T * B, L, C) task-major and each task's
+    rows are convolved with its own kernel.
+    """
+    length, channels = u.shape[-2:]
     n = 2 * length
-    z = torch.fft.irfft(torch.fft.rfft(u, n=n, dim=1) * torch.fft.rfft(k, n=n, dim=0), n=n, dim=1)
-    return z[:, :length]
+    uu = u.view(k.shape[0], -1, length, channels) if k.dim() == 3 else u
+    spectrum = torch.fft.rfft(uu, n=n, dim=-2) * torch.fft.rfft(k, n=n, dim=-2).unsqueeze(-3)
+    return torch.fft.irfft(spectrum, n=n, dim=-2)[..., :length, :].reshape(u.shape)
 
 
 class GatedConvolution(nn.Module):
@@ -38,7 +43,7 @@ class GatedConvolution(nn.Module):
 
     def forward(self, f: dict[str, Tensor], source: dict[str, Tensor] | None) -> tuple[Tensor, dict[str, Tensor]]:
         if source is None:
-            u = f["b"] * f["v"]
+            u = f["b"] * f["v"]  # (B, L, inner); a task stack's k has a task dimension (both functions take it)
             z = fft_causal_conv(u, f["k"]) if self.long else causal_depthwise_conv(u, f["k"])
             source = {"z": z}
         return f["c"] * source["z"], source

@@ -7,6 +7,12 @@ featurizer also computes the input-independent parts of T: the recurrence decay 
 
 Every featurizer works in two modes with identical results: `forward` over a whole sequence
 (B, L, width) and `step` over one token (B, width) with an explicit cache dict.
+
+Task stacks (`models.operators.stacked`): a stack of T same-architecture models, one per
+task, runs as one model whose parameters carry a leading task dimension. Its `forward` takes
+(T, B, L, width) and returns the per-token feature groups flattened task-major to
+(T * B, L, ...), so the parameter-free mixers run unchanged; the kernel `k` keeps its task
+dimension, (T, inner, kernel) or (T, L, inner).
 """
 
 from __future__ import annotations
@@ -44,7 +50,17 @@ class CausalDepthwiseConv(nn.Module):
 
 
 def causal_depthwise_conv(x: Tensor, weight: Tensor) -> Tensor:
-    """(B, L, C) convolved causally with a (C, k) kernel."""
+    """(B, L, C) convolved causally with a (C, k) kernel.
+
+    A task stack's kernel is (T, C, k); then x is (T, B, L, C), or (T * B, L, C) task-major,
+    and each task's rows are convolved with its own kernel (one grouped convolution).
+    """
+    if weight.dim() == 3:
+        tasks, channels, kernel = weight.shape
+        length = x.shape[-2]
+        xs = x.reshape(tasks, -1, length, channels).permute(1, 0, 3, 2).reshape(-1, tasks * channels, length)
+        y = F.conv1d(F.pad(xs, (kernel - 1, 0)), weight.reshape(tasks * channels, 1, kernel), groups=tasks * channels)
+        return y.view(-1, tasks, channels, length).permute(1, 0, 3, 2).reshape(x.shape)
     channels, kernel = weight.shape
     xt = F.pad(x.transpose(1, 2), (kernel - 1, 0))
     return F.conv1d(xt, weight.unsqueeze(1), groups=channels).transpose(1, 2)
@@ -109,7 +125,10 @@ class Featurizer(nn.Module):
         feats = {n: self.proj[n](x) for n in self.names}
         if self.conv is not None:
             feats = {n: self.conv[n](f) for n, f in feats.items()}
-        return self._derived(feats, length=x.shape[1])
+        feats = self._derived(feats, length=x.shape[-2])
+        if x.dim() == 4:  # a task stack: (T, B, L, .) -> (T * B, L, .); `k` is per task, not per token
+            feats = {n: f if n == "k" else f.flatten(0, 1) for n, f in feats.items()}
+        return feats
 
     def init_cache(self, batch: int, like: Tensor) -> dict[str, Tensor]:
         if self.conv is None:

@@ -54,10 +54,11 @@ class LIVOperator(nn.Module):
         return ys[0] if self.lam is None else ys[0] - self.lam * ys[1]
 
     def forward(self, x: Tensor, source: Exports | None = None) -> tuple[Tensor, Exports]:
+        """x (B, L, width), or (T, B, L, width) in a task stack, whose mixers see (T * B, L, .)."""
         ys, exports = [], []
         for i, featurizer in enumerate(self.featurizers):
             y, shared = self.mixer(featurizer(x), None if source is None else source[i])
-            ys.append(y)
+            ys.append(y.view(*x.shape[:-1], -1))  # a task stack's (T * B, L, .) back to (T, B, L, .)
             exports.append(shared)
         return self.out(self._combine(ys)), exports
 

@@ -19,7 +19,12 @@ from torch import Tensor, nn
 
 from livgym.models.layout import OperatorLayout
 
-CHUNK_PER_CHANNEL = 8  # per-channel decays need a T x T matrix per channel: small chunks win
+# Per-channel decays need a T x T decay matrix per channel, so small chunks win: at batch 32,
+# width 64, state 16, chunks of 4 trained (forward + backward) 1.6-2x faster than chunks of 8
+# at 33-128 steps (benchmarks/scan.py), and the chunk loop outgrows the saving past 256 steps.
+CHUNK_PER_CHANNEL = 4
+CHUNK_PER_CHANNEL_LONG = 8  # from LONG_SEQUENCE steps on
+LONG_SEQUENCE = 256
 CHUNK_PER_GROUP = 32  # per-head decays share one T x T matrix per head: a real matmul
 
 
@@ -34,7 +39,7 @@ def chunked_scan(log_a: Tensor, u: Tensor, b: Tensor, c: Tensor, chunk: int | No
     bsz, length, d = u.shape
     groups, n = b.shape[2], b.shape[3]
     per_group = log_a.shape[-1] == groups and groups != d
-    chunk = chunk or (CHUNK_PER_GROUP if per_group else CHUNK_PER_CHANNEL)
+    chunk = chunk or default_chunk(length, per_group)
     pad = (-length) % chunk
     if pad:  # trailing zeros (no decay, no input) do not change earlier outputs
         log_a, u = F.pad(log_a, (0, 0, 0, pad)), F.pad(u, (0, 0, 0, pad))
@@ -53,13 +58,15 @@ def chunked_scan(log_a: Tensor, u: Tensor, b: Tensor, c: Tensor, chunk: int | No
         end_decay = cum[..., -1].exp()[..., None, None]  # (B, nc, G, 1, 1)
         cum_exp = cum.exp()[..., None]  # (B, nc, G, T, 1)
     else:
-        cum = log_a.view(bsz, nc, chunk, groups, p).permute(0, 1, 3, 4, 2).cumsum(-1)  # (B, nc, G, P, T)
-        seg = torch.where(causal, cum[..., :, None] - cum[..., None, :], float("-inf"))  # (B, nc, G, P, T, S)
-        weights = seg.exp() * gram[:, :, :, None]
-        y = (weights @ uu.transpose(-1, -2)[..., None]).squeeze(-1).transpose(-1, -2)  # (B, nc, G, T, P)
-        to_end = (cum[..., -1:] - cum).exp().transpose(-1, -2)  # (B, nc, G, T, P)
-        end_decay = cum[..., -1].exp()[..., None]  # (B, nc, G, P, 1)
-        cum_exp = cum.exp().transpose(-1, -2)  # (B, nc, G, T, P)
+        # Channels last, and the sum over s as a multiply-and-reduce: as a batched matmul it was
+        # a T x T by T x 1 product per channel, which batched matmul kernels run slowly.
+        cum = log_a.view(bsz, nc, chunk, groups, p).transpose(2, 3).cumsum(-2)  # (B, nc, G, T, P)
+        seg = (cum[..., :, None, :] - cum[..., None, :, :]).masked_fill(~causal[..., None], float("-inf"))
+        y = (seg.exp() * (gram[..., None] * uu[..., None, :, :])).sum(-2)  # (B, nc, G, T, S, P) -> (B, nc, G, T, P)
+        last = cum[..., -1:, :]  # (B, nc, G, 1, P)
+        to_end = (last - cum).exp()  # (B, nc, G, T, P)
+        end_decay = last.exp().transpose(-1, -2)  # (B, nc, G, P, 1)
+        cum_exp = cum.exp()  # (B, nc, G, T, P)
     states = (to_end * uu).transpose(-1, -2) @ bb  # (B, nc, G, P, N): each chunk's own contribution
     h = u.new_zeros(bsz, groups, p, n)
     entering = []
@@ -69,6 +76,13 @@ def chunked_scan(log_a: Tensor, u: Tensor, b: Tensor, c: Tensor, chunk: int | No
     h_before = torch.stack(entering, dim=1)  # (B, nc, G, P, N)
     y = y + (cc @ h_before.transpose(-1, -2)) * cum_exp
     return y.transpose(2, 3).reshape(bsz, nc * chunk, d)[:, :length]
+
+
+def default_chunk(length: int, per_group: bool) -> int:
+    """The chunk `chunked_scan` uses for a sequence of `length` steps (see the constants above)."""
+    if per_group:
+        return CHUNK_PER_GROUP
+    return CHUNK_PER_CHANNEL if length < LONG_SEQUENCE else CHUNK_PER_CHANNEL_LONG
 
 
 def sequential_scan(log_a: Tensor, u: Tensor, b: Tensor, c: Tensor) -> Tensor:

@@ -4,7 +4,10 @@ The genome is instantiated at the proxy scale (`PROXY_WIDTH`, `PROXY_HEADS`; its
 and trained with the fixed recipe of `rewards.training`. `quality` is the mean over tasks of
 the best held-out probe accuracy. Two modes:
 - `per_task` (default, as MAD): one model per task, `train.steps` updates each, stopping early
-  once a task reaches the target accuracy.
+  once a task reaches the target accuracy. The task models train together as one task stack
+  (`stacked`, the default: `models.operators.stacked`), which gives each the result of training
+  it alone up to float rounding, for a fraction of the time; `stacked=False` trains them one
+  by one.
 - `mixture`: one model learns all tasks at once from task-tagged sequences. Cheaper, but in
   our measurements Transformer++ never formed in-context recall in a mixture within 1,200
   updates (equal or recall-heavy shares), while alone it did within 200-400.
@@ -15,7 +18,7 @@ Budgets: `mad-lite` trains 400 updates per task, `mad-lite-short` a quarter of t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -27,9 +30,12 @@ from livgym.rewards import tasks as mad
 from livgym.rewards.base import register_fidelity, replace_config
 from livgym.rewards.device import exact_numerics
 from livgym.rewards.seeding import seeded
-from livgym.rewards.training import TrainConfig, TrainedEvaluator, TrainOutcome, train
+from livgym.rewards.training import (Batch, TrainConfig, TrainedEvaluator, TrainOutcome, stack_batches, train,
+                                     train_stacked)
 
 ALL_TASKS: tuple[str, ...] = tuple(mad.TASKS)
+TASK_SEED_STRIDE = 1000  # in per-task mode, task i trains from seed + TASK_SEED_STRIDE * i
+HELDOUT_SEED_OFFSET = 7_777_777  # held-out sequences come from seed + HELDOUT_SEED_OFFSET
 MAD_LITE_STEPS = 400  # per task
 # Task sizes calibrated so that the budget separates architectures on one CPU core: at
 # sequence 64 with 8 key-value pairs (the tasks' own defaults), recall stayed at chance for
@@ -61,6 +67,10 @@ class MadLiteConfig:
     task_weights: dict[str, float] = field(default_factory=dict)  # mixture shares (default: equal)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=MAD_LITE_STEPS))
     context_length: int = DEFAULT_CONTEXT_LENGTH  # of the analytic efficiency metrics reported alongside
+    # per_task mode: train the task models as one task stack. Not hashed: it gives each task the
+    # result of training it alone up to float rounding (tests/test_batched_training.py), as
+    # `train.device` does, so either way's results answer for the other's.
+    stacked: bool = field(default=True, metadata={"hashed": False})
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.tasks if t not in mad.TASKS]
@@ -84,10 +94,14 @@ class MadLiteEvaluator(TrainedEvaluator):
         if c.mode == "mixture":
             accuracies, outcome = _train_mixture(proxy, configs, c, seed, device)
             steps, losses = outcome.steps, [outcome.final_loss]
+        elif c.stacked:
+            outcomes = _train_stacked(proxy, configs, c, seed, device)
+            accuracies = {name: o.best_accuracy for name, o in outcomes.items()}
+            steps, losses = sum(o.steps for o in outcomes.values()), [o.final_loss for o in outcomes.values()]
         else:
             accuracies, steps, losses = {}, 0, []
             for i, (name, task_config) in enumerate(configs.items()):
-                acc, outcome = _train_mixture(proxy, {name: task_config}, c, seed + 1000 * i, device)
+                acc, outcome = _train_mixture(proxy, {name: task_config}, c, seed + TASK_SEED_STRIDE * i, device)
                 accuracies.update(acc)
                 steps += outcome.steps
                 losses.append(outcome.final_loss)
@@ -105,21 +119,30 @@ def task_configs(c: MadLiteConfig) -> dict[str, Any]:
             for name in c.tasks}
 
 
+def _mixture_data(configs: dict, c: MadLiteConfig,
+                  seed: int) -> tuple[Callable[[int], Batch], dict[str, tuple[torch.Tensor, torch.Tensor]]]:
+    """What one model trained from `seed` on the mixture of `configs` sees: its batch for each
+    update, and each task's held-out (inputs, targets), on the CPU."""
+    data = torch.Generator().manual_seed(seed)
+    heldout = torch.Generator().manual_seed(seed + HELDOUT_SEED_OFFSET)
+    # One held-out mixture batch split by task: tags and vocabulary offsets match training.
+    held, task_ids = mad.make_mixture_batch(configs, c.eval_sequences * len(configs), heldout)
+    eval_sets = {name: (held.inputs[task_ids == k], held.targets[task_ids == k]) for k, name in enumerate(configs)}
+    weights = {name: w for name, w in c.task_weights.items() if name in configs} or None
+
+    def next_batch(step: int) -> Batch:
+        batch, _ = mad.make_mixture_batch(configs, c.train.batch_size, data, weights)
+        return batch.inputs, batch.targets
+
+    return next_batch, eval_sets
+
+
 def _train_mixture(proxy: Genome, configs: dict, c: MadLiteConfig, seed: int,
                    device: torch.device) -> tuple[dict[str, float], TrainOutcome]:
     """Train one model on the tagged mixture of `configs` on `device`; best held-out accuracy per task."""
-    data = torch.Generator().manual_seed(seed)
-    heldout = torch.Generator().manual_seed(seed + 7_777_777)
-    # One held-out mixture batch split by task: tags and vocabulary offsets match training.
-    held, task_ids = mad.make_mixture_batch(configs, c.eval_sequences * len(configs), heldout)
-    eval_sets = {name: (held.inputs[task_ids == k].to(device), held.targets[task_ids == k].to(device))
-                 for k, name in enumerate(configs)}
+    next_batch, held = _mixture_data(configs, c, seed)
+    eval_sets = {name: (inputs.to(device), targets.to(device)) for name, (inputs, targets) in held.items()}
     best: dict[str, float] = {name: 0.0 for name in configs}
-
-    def next_batch(step: int):
-        weights = {name: w for name, w in c.task_weights.items() if name in configs} or None
-        batch, _ = mad.make_mixture_batch(configs, c.train.batch_size, data, weights)
-        return batch.inputs, batch.targets
 
     def evaluate(model) -> float:
         model.eval()
@@ -134,6 +157,33 @@ def _train_mixture(proxy: Genome, configs: dict, c: MadLiteConfig, seed: int,
         model = build_model(proxy, mad.mixture_vocab_size(configs)).to(device)
         outcome = train(model, next_batch, evaluate, c.train)
     return best, outcome
+
+
+def _train_stacked(proxy: Genome, configs: dict, c: MadLiteConfig, seed: int,
+                   device: torch.device) -> dict[str, TrainOutcome]:
+    """Per-task mode as one task stack: task i's model, batches and held-out set are exactly
+    those `_train_mixture` makes for it alone (seed + TASK_SEED_STRIDE * i)."""
+    names = list(configs)
+    models, batches, held = [], [], []
+    for i, name in enumerate(names):
+        task_seed, alone = seed + TASK_SEED_STRIDE * i, {name: configs[name]}
+        next_batch, eval_sets = _mixture_data(alone, c, task_seed)
+        batches.append(next_batch)
+        held.append(eval_sets[name])
+        with seeded(task_seed, c.train.threads):
+            # Initialised on the CPU on every device, so a GPU run starts from the same weights.
+            models.append(build_model(proxy, mad.mixture_vocab_size(alone)))
+    eval_inputs, eval_targets = (t.to(device) for t in stack_batches(held))
+
+    def evaluate(stack, tasks: list[int]) -> list[float]:
+        stack.eval()
+        with torch.no_grad():  # one forward pass over every task still training
+            logits = stack(eval_inputs[tasks])
+        return [mad.probe_accuracy(logits[k], eval_targets[i]) for k, i in enumerate(tasks)]
+
+    with seeded(seed, c.train.threads), exact_numerics(device):
+        outcomes = train_stacked([m.to(device) for m in models], batches, evaluate, c.train, names=names)
+    return dict(zip(names, outcomes))
 
 
 def _factory(fidelity: str, steps: int):
