@@ -20,6 +20,15 @@ with WandbTracker(config, "offline", out_dir, group="compare-methods") as wb:
 ```
 
 The objectives logged are the tracker's (which are its env's), so the run needs no env of its own.
+
+In your own SB3 script, `WandbCallback` sends the model's training metrics to a W&B run the same
+way (no TensorBoard needed):
+
+```python
+run = wandb.init(project="livgym", mode="offline")
+model.learn(total_timesteps=2048, callback=WandbCallback(run))
+run.finish()
+```
 """
 
 from __future__ import annotations
@@ -31,15 +40,16 @@ from typing import Any
 
 import numpy as np
 import wandb
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter
 
 from livgym.controllers.budget import EvaluationRecord, SearchTracker
+from livgym.controllers.choices import DEFAULT_WANDB_MODE as DEFAULT_MODE
+from livgym.controllers.choices import WANDB_MODES as MODES
 from livgym.controllers.config import SearchConfig
 from livgym.rewards.objectives import ObjectiveSet
 
 PROJECT = "livgym"
-MODES: tuple[str, ...] = ("offline", "online", "disabled")
-DEFAULT_MODE = "offline"  # needs no account, and keeps every run uploadable later
 EVALUATION_STEP = "evaluation/index"  # x axis of evaluation/* and objective/*: unique evaluations
 SB3_STEP = "sb3/timesteps"  # x axis of SB3's train/*, rollout/*, time/*: env steps of the controller
 SB3_FORMAT = "wandb"  # the name SB3's `exclude=` uses to keep a key away from this writer
@@ -54,6 +64,7 @@ class WandbTracker:
         if mode not in MODES:
             raise ValueError(f"W&B mode {mode!r} is not one of {MODES}; use 'offline' to log without an "
                              "account (upload later with `wandb sync`) or 'disabled' to log nothing")
+        self.mode = mode
         disabled = mode == "disabled"
         if not disabled:
             Path(directory).mkdir(parents=True, exist_ok=True)
@@ -66,7 +77,6 @@ class WandbTracker:
         self.run.define_metric(EVALUATION_STEP)
         for prefix in ("evaluation", "objective"):
             self.run.define_metric(f"{prefix}/*", step_metric=EVALUATION_STEP)
-        self.run.define_metric(SB3_STEP)
         self.logged = 0  # index of the last evaluation logged
         self.finished = False
 
@@ -110,6 +120,8 @@ class WandbTracker:
         if not self.finished:
             self.finished = True
             self.run.finish(exit_code=exit_code)
+            if self.mode != "disabled":
+                copy_outside_logs(Path(self.run.settings.log_dir))
 
     def __enter__(self) -> WandbTracker:
         return self
@@ -125,6 +137,7 @@ class WandbOutputFormat(KVWriter):
 
     def __init__(self, run: Any) -> None:
         self.run = run
+        self.run.define_metric(SB3_STEP)
         self.defined: set[str] = set()
 
     def write(self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...] | None],
@@ -137,7 +150,54 @@ class WandbOutputFormat(KVWriter):
         self.run.log({SB3_STEP: step, **values})
 
     def close(self) -> None:
-        """Nothing to release: the run belongs to the `WandbTracker`, which ends it."""
+        """Nothing to release: the run belongs to whoever started it (a `WandbTracker`, a script)."""
+
+
+class WandbCallback(BaseCallback):
+    """Logs an SB3 model's training metrics (`train/*`, `rollout/*`, `time/*`) to a W&B run.
+
+    SB3 reports its metrics through its logger; W&B's own `wandb.integration.sb3.WandbCallback`
+    only saves the model and gradients and leaves the metrics to TensorBoard syncing (which
+    needs the tensorboard package). This callback puts a `WandbOutputFormat` among the model's
+    logger outputs when training starts, whatever logger the model has, and takes it out when
+    training ends, so every dump SB3 makes (one per rollout for PPO / A2C) becomes one W&B row
+    against `sb3/timesteps`. `verbose` and any other outputs are untouched.
+
+    `run` is the W&B run to log to; without one, the active run (`wandb.run`), else a run the
+    callback starts itself with `wandb.init(project=project, mode=mode, **init_kwargs)` (offline
+    by default: no account, `wandb sync` uploads it later) and finishes when training ends.
+    """
+
+    def __init__(self, run: Any | None = None, mode: str = DEFAULT_MODE, project: str = PROJECT,
+                 verbose: int = 0, **init_kwargs: Any) -> None:
+        super().__init__(verbose)
+        if mode not in MODES:
+            raise ValueError(f"W&B mode {mode!r} is not one of {MODES}")
+        self.run, self.mode, self.project, self.init_kwargs = run, mode, project, init_kwargs
+        self.output: WandbOutputFormat | None = None
+        self._owns_run = False
+
+    def _on_training_start(self) -> None:
+        if self.run is None:
+            self.run = wandb.run
+        if self.run is None:
+            self.run = wandb.init(**{"reinit": "create_new", **self.init_kwargs}, project=self.project,
+                                  mode=self.mode)
+            self._owns_run = True
+        self.output = WandbOutputFormat(self.run)
+        self.model.logger.output_formats.append(self.output)
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_training_end(self) -> None:
+        formats = self.model.logger.output_formats
+        if self.output in formats:  # a later `learn()` without this callback logs nowhere finished
+            formats.remove(self.output)
+        self.output = None
+        if self._owns_run:
+            self.run.finish()
+            self.run, self._owns_run = None, False
 
 
 def pareto_table(tracker: SearchTracker) -> wandb.Table:
@@ -157,6 +217,23 @@ def summary_values(tracker: SearchTracker) -> dict[str, float | int]:
     if math.isfinite(tracker.best_reward):  # -inf before the first evaluation is not JSON
         values["best_reward"] = tracker.best_reward
     return values
+
+
+def copy_outside_logs(log_dir: Path) -> None:
+    """Replace each link in a run's `logs/` folder that leads out of it with a copy of its file.
+
+    W&B links `debug-core.log` to its service process's log in the user's cache folder
+    (`$WANDB_CACHE_DIR`, default `~/.cache/wandb/logs`), one file for every run of the process,
+    and has no setting that places it elsewhere. A copy taken when the run ends keeps the run
+    folder whole when it is moved, archived or synced from another machine."""
+    for link in Path(log_dir).glob("*"):
+        if not link.is_symlink():
+            continue
+        target = link.resolve()
+        if target.is_file() and not target.is_relative_to(Path(log_dir).resolve().parent):
+            contents = target.read_bytes()
+            link.unlink()
+            link.write_bytes(contents)
 
 
 def _number(value: Any) -> float | None:

@@ -124,6 +124,9 @@ def test_offline_run_holds_evaluations_front_summary_and_plots(tmp_path):
     assert list((run_dir / "files" / "media" / "images").glob("plots/progress*.png"))
     run = next(r.run for r in records if r.WhichOneof("record_type") == "run")
     assert run.display_name == "tiny-random-seed0" and run.run_group == "tests"
+    for path in run_dir.rglob("*"):  # W&B's links to its service log, outside the run, became copies
+        assert not path.is_symlink() or path.resolve().is_relative_to(tmp_path), path
+    assert (run_dir / "logs" / "debug-core.log").is_file()
 
 
 def test_sb3_metrics_interleave_with_evaluations_without_step_conflicts(tmp_path, monkeypatch, capfd):
