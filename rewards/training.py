@@ -207,7 +207,7 @@ def train_stacked(models: list[nn.Module], next_batches: list[Callable[[int], Ba
             if not keep:
                 break
             if done:
-                select_tasks(stack, keep, optimizer)
+                optimizer = select_tasks(stack, keep, optimizer)
                 active = [active[k] for k in keep]
     return [outcomes[i] for i in range(len(models))]
 

@@ -19,6 +19,7 @@ A stack trains in parallel form only: it has no decoding cache.
 from __future__ import annotations
 
 import copy
+import inspect
 
 import torch
 import torch.nn.functional as F
@@ -145,33 +146,42 @@ def stack_models(models: list[nn.Module]) -> nn.Module:
     return stack
 
 
-def select_tasks(stack: nn.Module, keep: list[int], optimizer: torch.optim.Optimizer | None = None) -> None:
-    """Keep only the tasks at positions `keep` of `stack`, in place (tasks that stopped training).
+def select_tasks(stack: nn.Module, keep: list[int], optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    """Keep only the tasks at positions `keep` of `stack` (tasks that stopped training).
 
-    Every stacked parameter, and every optimizer state tensor shaped like it (AdamW's moments),
-    is indexed along the task dimension; parameters keep their identity, so the optimizer
-    carries on. The embedding and head then drop the vocabulary rows no kept task has (they
-    are zero, with zero optimizer state). Gradients are cleared.
+    Every stacked parameter is replaced by its kept slices along the task dimension, and the
+    embedding and head drop the vocabulary rows no kept task has (they are zero, with zero
+    optimizer state). Returns `optimizer` rebuilt over the new parameters, its state tensors
+    shaped like a parameter (AdamW's moments) sliced the same way and the rest (the step
+    count) kept, so training carries on as if the dropped tasks had never been there.
     """
     index = torch.tensor(keep, device=stack.embedding.weight.device)
     vocab_sizes = [stack.vocab_sizes[i] for i in keep]
     vocab = max(vocab_sizes)
     rows = {id(stack.embedding.weight), id(stack.head.weight)}
+    new: dict[int, nn.Parameter] = {}
+
+    def narrow(t: Tensor, p: nn.Parameter) -> Tensor:
+        t = t.detach().index_select(0, index)
+        return t[:, :vocab].contiguous() if id(p) in rows else t
+
     for p in {id(p): p for p in stack.parameters()}.values():
-        old_shape = p.shape
-
-        def narrow(t: Tensor, p: nn.Parameter = p) -> Tensor:
-            t = t.index_select(0, index)
-            return t[:, :vocab].contiguous() if id(p) in rows else t
-
-        p.grad = None
-        if optimizer is not None:
-            state = optimizer.state.get(p, {})
-            for key, value in state.items():
-                if torch.is_tensor(value) and value.shape == old_shape:
-                    state[key] = narrow(value)
-        p.data = narrow(p.data)
+        q = nn.Parameter(narrow(p, p), requires_grad=p.requires_grad)
+        q.unstacked_dim = unstacked_dim(p)
+        new[id(p)] = q
+    groups = [{**{k: v for k, v in group.items() if k != "params"}, "params": [new[id(p)] for p in group["params"]]}
+              for group in optimizer.param_groups]
+    accepted = inspect.signature(type(optimizer)).parameters
+    rebuilt = type(optimizer)(groups, **{k: v for k, v in optimizer.defaults.items() if k in accepted})
+    for p, state in optimizer.state.items():
+        rebuilt.state[new[id(p)]] = {k: narrow(v, p) if torch.is_tensor(v) and v.shape == p.shape else v
+                                     for k, v in state.items()}
+    for module in stack.modules():
+        for name, p in list(module._parameters.items()):
+            if p is not None and id(p) in new:
+                module._parameters[name] = new[id(p)]
     stack.head.vocab_mask = stack.head.vocab_mask.index_select(0, index)[..., :vocab].contiguous()
     stack.vocab_sizes = vocab_sizes
     stack.vocab_size = vocab
     stack.tasks = len(keep)
+    return rebuilt
