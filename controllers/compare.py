@@ -23,6 +23,8 @@ from livgym.controllers.methods import method_names
 from livgym.controllers.search import run_search
 
 SERIES: tuple[str, ...] = ("best_reward", "hypervolume")
+#: series with a range their bands are clipped to (a t-interval knows nothing of the bound)
+SERIES_BOUNDS: dict[str, tuple[float, float]] = {"hypervolume": (0.0, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,14 @@ class Comparison:
         return out
 
 
+def check_methods(methods: Sequence[str]) -> None:
+    """A ValueError naming the methods that are not registered, or saying none were given."""
+    unknown = [m for m in methods if m not in method_names()]
+    if unknown or not methods:
+        raise ValueError(f"--methods: unknown method(s) {unknown}; known: {list(method_names())}" if unknown
+                         else "--methods: give at least one method")
+
+
 def run_compare(config: SearchConfig, methods: Sequence[str], seeds: Sequence[int], budget: int,
                 out_dir: Path, store: str | Path | None = None,
                 progress: Callable[[str, int, SearchTracker], None] | None = None,
@@ -56,10 +66,7 @@ def run_compare(config: SearchConfig, methods: Sequence[str], seeds: Sequence[in
 
     With W&B on, every run logs the same series keyed by unique evaluations, in one group per
     comparison, so W&B's charts compare the methods directly."""
-    unknown = [m for m in methods if m not in method_names()]
-    if unknown or not methods:
-        raise ValueError(f"--methods: unknown method(s) {unknown}; known: {list(method_names())}" if unknown
-                         else "--methods: give at least one method")
+    check_methods(methods)
     if not seeds:
         raise ValueError("--seeds: give at least one seed")
     curves: dict[str, dict[str, np.ndarray]] = {}
@@ -152,7 +159,9 @@ def plot_comparison(comparison: Comparison, path: Path) -> Path:
             line, = ax.plot(x, mean, label=method)
             if n > 1:
                 half = stats.t.ppf(0.975, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
-                ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2)
+                low, high = SERIES_BOUNDS.get(series, (-np.inf, np.inf))
+                ax.fill_between(x, np.clip(mean - half, low, high), np.clip(mean + half, low, high),
+                                color=line.get_color(), alpha=0.2)
         ax.set_xlabel("unique evaluations")
         ax.set_ylabel(series.replace("_", " "))
         ax.grid(alpha=0.3)

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import csv
 import math
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 import yaml
 
-from livgym.controllers.budget import SearchTracker
+from livgym.controllers.budget import EvaluationRecord, SearchTracker
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.contract import SearchContext
 from livgym.controllers.methods import get_method
 from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
+from livgym.controllers.run_record import RunRecord
 from livgym.controllers.wandb_run import WandbTracker
 from livgym.envs import ENVS
 from livgym.envs.design_env import DesignEnv
@@ -35,15 +35,12 @@ BEST_DESIGNS = 5
 FRONT_DIAGRAMS = 32  # block diagrams of front members (highest first utility first); a bound on plotting time
 
 
-RUN_FILE = "run.yaml"  # where a run folder records its store and library version, for --resume
-
-
 @dataclass(frozen=True)
 class SearchResult:
     out_dir: Path | None
     tracker: SearchTracker
     config: SearchConfig
-    replayed: int = 0  # records of an interrupted run that the resumed run reproduced exactly
+    replayed: int = 0  # records of the earlier run that the resumed run reproduced exactly
 
 
 def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | None = None,
@@ -53,6 +50,8 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
 
     `wandb` is "offline" (a run under `out_dir/wandb/`, `wandb sync` uploads it), "online" or
     "disabled"; `plots` adds the PNGs (Pareto front, progress, front members' block diagrams).
+    The folder's `run.yaml` records the store, the W&B mode and how far the run got, for
+    `resume_search`.
     """
     if wandb != "disabled" and out_dir is None:
         raise ValueError(f"wandb={wandb!r} needs a run folder (out_dir) for its files")
@@ -77,13 +76,16 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
     backend_config = config.backend_config()
     backend = make_backend(backend_config, env.space.store) \
         if backend_config.kind != "inline" and ENVS[config.env_id].backend else None  # into the search's store
+    record = RunRecord(__version__, None if store is None else str(Path(store).resolve()), wandb, plots,
+                       config.budget)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.yaml").write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
-        run = {"livgym": __version__, "store": None if store is None else str(Path(store).resolve())}
-        (out_dir / RUN_FILE).write_text(yaml.safe_dump(run, sort_keys=False))
+        record.write(out_dir)
+    finished = False
     try:
         method.run(SearchContext(env, make_env, tracker, config.seed, backend, out_dir, board.sb3_output()), params)
+        finished = True
     except BaseException:
         board.close(exit_code=1)
         raise
@@ -93,33 +95,69 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         env.close()
         if out_dir is not None:  # also after Ctrl-C: what was evaluated is written
             write_outputs(out_dir, tracker, config, env.space if plots else None)
+            replace(record, evaluations=tracker.used, finished=finished,
+                    stopped_early=finished and tracker.stalled).write(out_dir)
     board.finish(tracker, out_dir)
     return SearchResult(out_dir, tracker, config)
 
 
 def resume_search(run_dir: Path, store: str | Path | None = None,
-                  progress: Callable[[SearchTracker], None] | None = None, wandb: str = "disabled") -> SearchResult:
-    """Continue an interrupted run in its own folder, by deterministic replay.
+                  progress: Callable[[SearchTracker], None] | None = None, wandb: str | None = None,
+                  budget: int | None = None) -> SearchResult:
+    """Continue a run in its own folder, by deterministic replay: an interrupted run to its
+    budget, or a finished one to a larger `budget`.
 
     Every method's choices flow from the seed, so re-running the saved config reproduces the
-    interrupted run step by step; each design it had evaluated is answered by the evaluation
-    store (nothing is trained again), the RL controller passes through the same updates, and
-    the run then carries on to its budget. `replayed` counts the records reproduced exactly;
-    on another machine or library version replay may diverge, and the store still answers every
-    design evaluated before.
+    earlier run step by step; each design it had evaluated is answered by the evaluation store
+    (nothing is trained again), an RL controller passes through the same policy updates again
+    (fast: only the evaluations were slow), and the run then carries on to the budget. The run
+    keeps how it was started: its config (method, seed, space and device, backend), and from
+    `run.yaml` its store and W&B mode unless `store` / `wandb` are given. `replayed` counts the
+    records reproduced exactly; on another machine or library version replay may diverge, and
+    the store still answers every design evaluated before.
+
+    A finished run without a larger budget is an error (`run_state` says so beforehand), and so
+    is one that stopped early: replayed, it stops at the same place whatever the budget.
     """
     run_dir = Path(run_dir)
-    config_path, run_path = run_dir / "config.yaml", run_dir / RUN_FILE
+    config_path = run_dir / "config.yaml"
     if not config_path.exists():
         raise ValueError(f"--resume {run_dir}: no config.yaml there; is it a livgym search run folder?")
     config = SearchConfig.from_yaml(config_path)
-    if store is None and run_path.exists():
-        store = (yaml.safe_load(run_path.read_text()) or {}).get("store")
+    state = run_state(run_dir, budget)
+    if state is not None:
+        raise ValueError(f"--resume {run_dir}: {state}")
+    if budget is not None:
+        if budget < config.budget:
+            raise ValueError(f"--budget {budget}: the run's budget is {config.budget}; resuming can keep or "
+                             "extend a budget, not shrink it")
+        config = config.with_overrides(budget=budget)
+    recorded = RunRecord.read(run_dir)
+    if store is None and recorded is not None:
+        store = recorded.store
+    if wandb is None:
+        wandb = recorded.wandb if recorded is not None else "disabled"
+    plots = recorded.plots if recorded is not None else True
     before = _recorded_genomes(run_dir / "evaluations.csv")
-    result = run_search(config, run_dir, store=store, progress=progress, wandb=wandb)
+    result = run_search(config, run_dir, store=store, progress=progress, wandb=wandb, plots=plots)
     now = [r.genome for r in result.tracker.records]
     replayed = next((i for i, (a, b) in enumerate(zip(before, now)) if a != b), min(len(before), len(now)))
     return SearchResult(result.out_dir, result.tracker, config, replayed)
+
+
+def run_state(run_dir: Path, budget: int | None = None) -> str | None:
+    """Why resuming the run folder (to `budget`, else its own) would do nothing, or None when it
+    has work left: not finished, or finished below a larger `budget`."""
+    record = RunRecord.read(Path(run_dir))
+    if record is None or not record.finished:
+        return None
+    if record.stopped_early:
+        return (f"finished: it stopped early after {record.evaluations} unique evaluations, when its method "
+                "kept revisiting designs (patience), and a resumed run replays to the same stop")
+    if budget is not None and budget > record.budget:
+        return None
+    return (f"finished: {record.evaluations} of {record.budget} unique evaluations; give a larger budget "
+            "(--budget N) to extend it")
 
 
 def _recorded_genomes(path: Path) -> list[str]:
@@ -131,21 +169,57 @@ def _recorded_genomes(path: Path) -> list[str]:
 
 def write_outputs(out_dir: Path, tracker: SearchTracker, config: SearchConfig,
                   space: LIVSearchSpace | None = None) -> None:
-    """evaluations.csv, pareto.csv / .json, best/*.json, summary.md and, given the search's
-    space, the plots: pareto.png (reference genomes marked), progress.png, front/*.png."""
+    """evaluations.csv (every unique evaluation), pareto.csv (the front), archive.json (every
+    archived design, reloadable), best/ (genome JSON files and designs.csv), summary.md and,
+    given the search's space, the plots: pareto.png, progress.png, front/*.png."""
     tracker.to_csv(out_dir / "evaluations.csv")
-    tracker.archive.to_csv(out_dir / "pareto.csv")
-    tracker.archive.to_json(out_dir / "pareto.json")
+    write_front_csv(out_dir / "pareto.csv", tracker)
+    tracker.archive.to_json(out_dir / "archive.json")
     best_dir = out_dir / "best"
     best_dir.mkdir(exist_ok=True)
+    for stale in best_dir.glob("*.json"):  # a resumed run's best designs replace the earlier ones
+        stale.unlink()
     best_files = []
     for rank, record in enumerate(tracker.best(BEST_DESIGNS), 1):
         path = best_dir / f"{rank:02d}-{record.genome_hash}.json"
         path.write_text(Genome.from_string(record.genome).to_json())
         best_files.append((record, path))
+    write_best_csv(best_dir / "designs.csv", tracker, best_files, out_dir)
     if space is not None:
         write_plots(out_dir, tracker, space)
     (out_dir / "summary.md").write_text(summary(tracker, config, best_files, out_dir))
+
+
+def write_front_csv(path: Path, tracker: SearchTracker) -> None:
+    """The Pareto front, one row per member, highest first utility first: genome, hash, reward,
+    each objective's raw value and utility, then every other metric."""
+    by_hash = {r.genome_hash: r for r in tracker.records}
+    front = sorted(tracker.archive.front(), key=lambda e: -e.utilities[0])
+    _write_designs(path, [by_hash[e.key] for e in front], tracker, {})
+
+
+def write_best_csv(path: Path, tracker: SearchTracker, best_files: list[tuple[EvaluationRecord, Path]],
+                   out_dir: Path) -> None:
+    """The best designs by reward, one row each with its genome file (`best/NN-<hash>.json`, a
+    genome JSON that `Genome.from_json` reads), reward, utilities and metrics."""
+    files = {record.genome_hash: str(file.relative_to(out_dir)) for record, file in best_files}
+    _write_designs(path, [record for record, _ in best_files], tracker, files)
+
+
+def _write_designs(path: Path, records: list[EvaluationRecord], tracker: SearchTracker,
+                   files: dict[str, str]) -> None:
+    objectives = tracker.objectives.objectives
+    keys = [o.key for o in objectives]
+    others = sorted({k for r in records for k in r.metrics} - set(keys))
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["rank", *(["file"] if files else []), "genome", "genome_hash", "reward",
+                         *(o.name for o in objectives), *(f"utility_{o.name}" for o in objectives), *others])
+        for rank, r in enumerate(records, 1):
+            writer.writerow([rank, *([files[r.genome_hash]] if files else []), r.genome, r.genome_hash,
+                             repr(r.reward), *(repr(r.metrics[k]) if k in r.metrics else "" for k in keys),
+                             *(repr(u) for u in r.utilities), *(repr(r.metrics[m]) if m in r.metrics else ""
+                                                                 for m in others)])
 
 
 def write_plots(out_dir: Path, tracker: SearchTracker, space: LIVSearchSpace) -> None:
@@ -190,9 +264,13 @@ def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_
                   "from livgym.models import Genome, build_model",
                   f"model = build_model(Genome.from_json(open('{best_files[0][1]}').read()), vocab_size=256)",
                   "```"]
-    lines += ["", "Files: `config.yaml` (resolved config), `evaluations.csv` (every unique evaluation, with best "
-              "reward and hypervolume so far), `pareto.csv` / `pareto.json` (the archive)"
-              + (", `pareto.png`, `progress.png`, `front/*.png` (block diagrams)" if (out_dir / "pareto.png").exists() else "")
+    lines += ["", "Files: `config.yaml` (the resolved config) and `run.yaml` (store, W&B mode, progress: for "
+              "`--resume`), `evaluations.csv` (every unique evaluation, with best reward and hypervolume so far), "
+              "`pareto.csv` (the Pareto front), `archive.json` (every archived design with its utilities, "
+              "reloadable with `ParetoArchive.from_json`), `best/*.json` (the best genomes) with "
+              "`best/designs.csv` (their reward, utilities and metrics)"
+              + (", `pareto.png`, `progress.png`, `front/*.png` (block diagrams of front members)"
+                 if (out_dir / "pareto.png").exists() else "")
               + (", `controller.zip` (the trained policy)" if (out_dir / "controller.zip").exists() else "")
               + (", `wandb/` (the W&B run; `wandb sync` uploads it)" if (out_dir / "wandb").exists() else "") + ".", ""]
     return "\n".join(lines)
@@ -202,19 +280,3 @@ def _fmt(value: float) -> str:
     if not math.isfinite(value):
         return str(value)
     return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.3e}"
-
-
-def print_progress(tracker: SearchTracker, stream=sys.stderr) -> None:
-    """Evaluations done, best reward, best quality and hypervolume: one updating line on a
-    terminal, a line every ten evaluations otherwise (logs)."""
-    quality = f"best quality {tracker.best_quality:.4f}  " if math.isfinite(tracker.best_quality) else ""
-    line = (f"  evaluations {tracker.used}/{tracker.budget}  best reward {tracker.best_reward:.4f}  {quality}"
-            f"hypervolume {tracker.archive.hypervolume():.4f}  revisits {tracker.revisits}")
-    if tracker.stalled:
-        line += f"  (stopping: {tracker.patience} revisits in a row, nothing new)"
-    elif not tracker.last_was_new:
-        return  # a revisit: nothing new to show
-    if stream.isatty():
-        print("\r" + line, end="\n" if tracker.done else "", file=stream, flush=True)
-    elif tracker.used % 10 == 0 or tracker.done:
-        print(line, file=stream, flush=True)

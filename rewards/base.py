@@ -10,14 +10,13 @@ from __future__ import annotations
 import math
 import time
 import traceback
-import types
-import typing
 from abc import ABC, abstractmethod
 from dataclasses import asdict, fields, is_dataclass, replace
 from typing import Any, Callable, ClassVar, Mapping
 
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE
 from livgym.models.genome import Genome
+from livgym.rewards.config_types import check_types
 from livgym.rewards.result import EvaluationResult, config_hash
 
 
@@ -149,54 +148,13 @@ def replace_config(config: Any, overrides: dict[str, Any], where: str) -> Any:
             nested.setdefault(head, {}).update({rest: value} if rest else value)
         else:
             changes[head] = tuple(value) if isinstance(value, list) else value
-    hints = typing.get_type_hints(type(config))
-    for head, value in changes.items():
-        if head in hints and not _has_type(value, hints[head]):
-            raise ValueError(f"{where}: {head}={value!r} must be of type {_type_name(hints[head])}")
+    check_types(type(config), changes, f"{where}: ")
     for head, sub_overrides in nested.items():
         changes[head] = replace_config(getattr(config, head), sub_overrides, f"{where}.{head}")
     try:
         return replace(config, **changes)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
-
-
-def _has_type(value: Any, expected: Any) -> bool:
-    """Whether a config value (as from YAML) fits a field's annotation; a bad one would
-    otherwise fail inside the evaluation, recorded as the design's failure."""
-    origin, args = typing.get_origin(expected), typing.get_args(expected)
-    if expected is Any:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_has_type(value, arg) for arg in args)
-    if expected is type(None):
-        return value is None
-    if expected is bool:
-        return isinstance(value, bool)
-    if expected is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if expected is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if expected is str:
-        return isinstance(value, str)
-    if origin is tuple:
-        if not isinstance(value, (tuple, list)):
-            return False
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(_has_type(v, args[0]) for v in value)
-        return len(value) == len(args) and all(_has_type(v, a) for v, a in zip(value, args))
-    if origin is dict:
-        return isinstance(value, Mapping) and all(_has_type(k, args[0]) and _has_type(v, args[1])
-                                                  for k, v in value.items())
-    if origin is typing.Literal:
-        return value in args
-    if isinstance(expected, type) and is_dataclass(expected):  # given as a mapping, it went to `nested`
-        return isinstance(value, expected)
-    return True  # an annotation this check does not know: the evaluator's own checks judge
-
-
-def _type_name(expected: Any) -> str:
-    return str(expected).replace("typing.", "") if typing.get_origin(expected) else getattr(expected, "__name__", str(expected))
 
 
 def unhashed_paths(config: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

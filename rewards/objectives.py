@@ -23,6 +23,8 @@ from typing import Any, ClassVar, Literal, Mapping, Sequence
 
 import numpy as np
 
+from livgym.rewards.config_types import check_types
+
 Direction = Literal["max", "min"]
 Scale = Literal["linear", "log"]
 DIRECTIONS: tuple[str, ...] = ("max", "min")
@@ -234,11 +236,15 @@ class HardConstraints:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HardConstraints:
-        """From config (`{"max_cache_bytes": 1e6}`); an unknown key is an error naming it."""
+        """From config (`{"max_cache_bytes": 1e6}`); an unknown key or a bound that is not a
+        number is an error naming it."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"constraints={data!r} must be a mapping of bounds, e.g. {{max_params: 1.0e+6}}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known, key=str)
         if unknown:
             raise ValueError(f"unknown constraint(s) {unknown}; known: {sorted(known)}")
+        check_types(cls, data, "constraints: ")
         return cls(**data)
 
 
@@ -384,5 +390,6 @@ def make_scalariser(name: str, **kwargs: Any) -> Scalariser:
         raise ValueError(f"scalariser {name!r}: missing argument(s) {missing}")
     if isinstance(kwargs.get("constraints"), Mapping):
         kwargs["constraints"] = HardConstraints.from_dict(kwargs["constraints"])
+    check_types(cls, kwargs, f"scalariser {name!r}: ")
     return cls(**kwargs)
 

@@ -37,7 +37,8 @@ def test_every_method_runs_end_to_end_within_its_budget(method, tmp_path):
     result = run_search(config, tmp_path / "run", store=tmp_path / "store.sqlite")
     assert result.tracker.used == 12, "the budget counts unique evaluations exactly"
     out = tmp_path / "run"
-    for name in ("config.yaml", "evaluations.csv", "pareto.csv", "pareto.json", "summary.md"):
+    for name in ("config.yaml", "run.yaml", "evaluations.csv", "pareto.csv", "archive.json", "summary.md",
+                 "best/designs.csv"):
         assert (out / name).exists(), name
     assert len(genomes(out)) == 12 and len(set(genomes(out))) == 12
     assert list((out / "best").glob("*.json")), "the best designs are saved as genome JSON"

@@ -1,21 +1,27 @@
 """What several sub-commands share: the search config argument, the evaluation store's location,
 `--store` and `--wandb`, genomes named on the command line, and `--device`.
 
-Sub-commands import from here, never from each other, so each stays one command.
+Sub-commands import from here, never from each other, so each stays one command. Parsers are
+built from light modules only; what a command needs of torch, SB3 or W&B it imports when it
+runs, so `livgym --help` and the genome commands start in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from livgym.controllers.config import SearchConfig
-from livgym.controllers.wandb_run import DEFAULT_MODE, MODES
+from livgym.controllers.choices import DEFAULT_WANDB_MODE, WANDB_MODES
 from livgym.models.genes import HEADS
 from livgym.models.genome import Genome
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.rewards.base import make_evaluator
+
+if TYPE_CHECKING:
+    from livgym.controllers.config import SearchConfig
 
 DEFAULT_STORE = os.path.join("runs", "evaluations.sqlite")
 STORE_VARIABLE = "LIVGYM_STORE"  # the environment variable that moves every command's default store
@@ -28,7 +34,15 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 
 def load_config(path: str | None) -> SearchConfig:
     """The search config in the YAML file at `path`, or the built-in defaults without one."""
+    from livgym.controllers.config import SearchConfig
+
     return SearchConfig.from_yaml(path) if path else SearchConfig()
+
+
+def check_runnable(config: SearchConfig) -> None:
+    """Build the config's env once and close it (no store is opened), so that a bad space or env
+    argument (an unknown fidelity, a bad override) is an error before a command prints anything."""
+    config.make_env().close()
 
 
 def add_store_argument(parser: argparse.ArgumentParser, note: str = "") -> None:
@@ -45,8 +59,14 @@ def store_path(given: str | Path | None) -> str:
 
 
 def add_wandb_argument(parser: argparse.ArgumentParser, help: str) -> None:
-    """`--wandb MODE`, one of the W&B modes (default offline)."""
-    parser.add_argument("--wandb", choices=MODES, default=DEFAULT_MODE, help=help)
+    """`--wandb MODE`, one of the W&B modes; None when not given (`wandb_mode` fills the default,
+    and a resumed run its own)."""
+    parser.add_argument("--wandb", choices=WANDB_MODES, help=help)
+
+
+def wandb_mode(given: str | None) -> str:
+    """`--wandb` as given, else the default mode (offline)."""
+    return given or DEFAULT_WANDB_MODE
 
 
 def device_override(fidelity: str, device: str) -> dict[str, str]:
@@ -74,6 +94,10 @@ def resolve_genome(text: str, width: int | None = None, heads: int | None = None
             genome = Genome.from_json(path.read_text())
         except ValueError as err:
             raise ValueError(f"{text}: {err}") from None
+    elif text[:1].isalpha():  # genome strings start with a class id: this is meant as a name
+        close = difflib.get_close_matches(text.lower(), list(REFERENCE_GENOMES), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown reference {text!r}{hint}; known: {', '.join(REFERENCE_GENOMES)}")
     else:
         genome = Genome.from_string(text)
     return genome if width is None else genome.with_width(width, heads)

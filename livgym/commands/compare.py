@@ -13,16 +13,23 @@ import sys
 import time
 from pathlib import Path
 
-from livgym.commands.common import add_config_argument, add_store_argument, add_wandb_argument, load_config, store_path
-from livgym.controllers.compare import run_compare
-from livgym.controllers.methods import method_names
+from livgym.commands.common import (
+    add_config_argument,
+    add_store_argument,
+    add_wandb_argument,
+    check_runnable,
+    load_config,
+    store_path,
+    wandb_mode,
+)
+from livgym.controllers.choices import BUILTIN_METHODS
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("compare", help="run several search methods at the same budget and seeds")
     add_config_argument(parser)
     parser.add_argument("--methods", default="maskable_ppo,random,evolution,nsga2",
-                        help=f"comma-separated, from {', '.join(method_names())}")
+                        help=f"comma-separated, from {', '.join(BUILTIN_METHODS)}")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--budget", type=int, help="unique evaluations per run (default: the config's)")
     parser.add_argument("--out", type=Path, help="output folder (default runs/<config name>/compare-<timestamp>)")
@@ -32,12 +39,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from livgym.controllers.compare import check_methods, run_compare
+
     config = load_config(args.config)
     budget = args.budget or config.budget
     config = config.with_overrides(budget=budget)  # validates the budget
     if args.seeds < 1:
         raise ValueError(f"--seeds {args.seeds}: give at least 1")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    check_methods(methods)
+    check_runnable(config)
     out = args.out or Path("runs") / config.name / time.strftime("compare-%Y%m%d-%H%M%S")
     print(f"livgym compare {config.name}: {', '.join(methods)} x {args.seeds} seeds, budget {budget} -> {out}")
 
@@ -48,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     run_compare(config, methods, list(range(args.seeds)), budget, out, store=store_path(args.store), progress=progress,
-                wandb=args.wandb)
+                wandb=wandb_mode(args.wandb))
     print(f"done in {time.perf_counter() - start:.0f} s\n")
     print((out / "compare.md").read_text())
     return 0

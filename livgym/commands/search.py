@@ -3,7 +3,8 @@
 The config is a YAML file (see `livgym.controllers.config`); `--method`, `--budget` and `--seed`
 override its top-level keys. Results go to `runs/<config name>/<timestamp>/` (or `--out`), and
 every evaluation goes through the shared evaluation store, so designs evaluated by earlier
-runs with the same evaluator settings are read back, not retrained.
+runs with the same evaluator settings are read back, not retrained. `--resume RUN_DIR` carries
+an interrupted run on, or extends a finished one to a larger `--budget`, as it was started.
 """
 
 from __future__ import annotations
@@ -11,33 +12,38 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from livgym.commands.common import (
     add_config_argument,
     add_store_argument,
     add_wandb_argument,
+    check_runnable,
     device_override,
     load_config,
     store_path,
+    wandb_mode,
 )
-from livgym.controllers.config import SearchConfig
-from livgym.controllers.methods import method_names
-from livgym.controllers.search import print_progress, resume_search, run_search
+from livgym.controllers.choices import BUILTIN_METHODS
 from livgym.envs import ENVS
 from livgym.envs.liv_space import DEFAULT_FIDELITY
 from livgym.rewards.backends import BACKEND_KINDS
+
+if TYPE_CHECKING:
+    from livgym.controllers.config import SearchConfig
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("search", help="search for designs with an RL controller or a baseline")
     add_config_argument(parser)
-    parser.add_argument("--method", choices=method_names(), help="override the config's method")
-    parser.add_argument("--budget", type=int, help="override the number of unique evaluations")
+    parser.add_argument("--method", help=f"override the config's method: {', '.join(BUILTIN_METHODS)}")
+    parser.add_argument("--budget", type=int, help="override the number of unique evaluations (with --resume: "
+                        "extend a run to this budget)")
     parser.add_argument("--seed", type=int, help="override the seed")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>/<timestamp>)")
     add_store_argument(parser, "; with --resume, the run's own")
     add_wandb_argument(parser, "W&B logging: offline (default; no account, `wandb sync` uploads later), "
-                               "online, disabled")
+                               "online, disabled; with --resume, the run's own")
     parser.add_argument("--backend", choices=BACKEND_KINDS,
                         help="where evaluations run: inline, pool (local processes) or ray (overrides the config)")
     parser.add_argument("--workers", type=int, help="pool processes, or a local Ray cluster's CPUs")
@@ -45,11 +51,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="where the design env's fidelity trains: auto (CUDA when present, the "
                         "default), cpu, cuda, cuda:N (sets space.fidelity_overrides train.device)")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                        help="continue an interrupted run in its folder (nothing already evaluated is trained again)")
+                        help="continue a run in its folder with its own settings (nothing already evaluated is "
+                             "trained again); with --budget, extend a finished run")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from livgym.controllers.progress import ProgressBar
+    from livgym.controllers.search import run_search
+
     if args.resume is not None:
         return resume(args)
     store = store_path(args.store)
@@ -62,13 +72,17 @@ def run(args: argparse.Namespace) -> int:
     config = config.with_overrides(backend=backend)
     if args.device:
         config = _with_device(config, args.device)
+    check_runnable(config)
     out = args.out or Path("runs") / config.name / time.strftime("%Y%m%d-%H%M%S")
-    print(f"livgym search {config.name}: {config.method}, budget {config.budget}, seed {config.seed} -> {out}")
+    print(f"livgym search {config.name}: {config.method}, budget {config.budget}, seed {config.seed} -> {out}",
+          flush=True)
     start = time.perf_counter()
     try:
-        result = run_search(config, out, store=store, progress=print_progress, wandb=args.wandb)
+        with ProgressBar() as progress:
+            result = run_search(config, out, store=store, progress=progress, wandb=wandb_mode(args.wandb))
     except KeyboardInterrupt:
-        print(f"\ninterrupted: what was evaluated is written to {out}")
+        print(f"\ninterrupted: what was evaluated is written to {out}; `livgym search --resume {out}` "
+              "carries on")
         return 130
     print(f"done in {time.perf_counter() - start:.0f} s\n")
     print((out / "summary.md").read_text())
@@ -76,19 +90,32 @@ def run(args: argparse.Namespace) -> int:
 
 
 def resume(args: argparse.Namespace) -> int:
-    if args.config or args.method or args.budget is not None or args.seed is not None or args.out:
+    from livgym.controllers.progress import ProgressBar
+    from livgym.controllers.search import resume_search, run_state
+
+    if args.config or args.method or args.seed is not None or args.out:
         raise ValueError("--resume RUN_DIR takes the run's own config and folder; drop CONFIG, --method, "
-                         "--budget, --seed and --out")
+                         "--seed and --out (--budget extends the run)")
     if args.backend or args.workers or args.ray_address or args.device:
         raise ValueError("--resume RUN_DIR runs on the backend and device in the run's config.yaml; drop "
                          "--backend, --workers, --ray-address and --device (or edit its backend or space section)")
-    print(f"livgym search: resuming {args.resume}")
+    if args.budget is not None and args.budget < 1:
+        raise ValueError(f"--budget {args.budget}: must be a positive integer")
+    state = run_state(args.resume, args.budget)
+    if state is not None:  # nothing to do: say so, replay nothing
+        print(f"livgym search: {args.resume} is {state}")
+        return 0
+    print(f"livgym search: resuming {args.resume}" + (f" to budget {args.budget}" if args.budget else ""),
+          flush=True)
     try:
-        result = resume_search(args.resume, store=args.store, progress=print_progress, wandb=args.wandb)
+        with ProgressBar() as progress:
+            result = resume_search(args.resume, store=args.store, progress=progress, wandb=args.wandb,
+                                   budget=args.budget)
     except KeyboardInterrupt:
         print(f"\ninterrupted again: what was evaluated is written to {args.resume}")
         return 130
-    print(f"replayed {result.replayed} earlier evaluations from the store, then continued\n")
+    print(f"replayed {result.replayed} earlier evaluations from the store, then continued to "
+          f"{result.tracker.used}\n")
     print((args.resume / "summary.md").read_text())
     return 0
 
