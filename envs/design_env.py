@@ -16,6 +16,7 @@ from gymnasium import spaces
 
 from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
+from livgym.rewards.config_types import check_types
 from livgym.rewards.objectives import (
     DEFAULT_OBJECTIVE_NAMES,
     DEFAULT_OBJECTIVES,
@@ -134,6 +135,13 @@ class DesignEnv(gym.Env):
                  invalid_action_penalty: float = -0.1, failure_penalty: float = -1.0, shaping: float = 0.0,
                  gamma: float = 0.99, observation: str = "dict", vector_reward: bool = False,
                  render_mode: str | None = None) -> None:
+        check_types(DesignEnv.__init__, {
+            "mode": mode, "max_edits": max_edits, "max_steps": max_steps, "objectives": objectives,
+            "objective_overrides": objective_overrides, "scalariser": scalariser,
+            "scalariser_kwargs": scalariser_kwargs, "constraints": constraints, "mask_constraints": mask_constraints,
+            "invalid_action_penalty": invalid_action_penalty, "failure_penalty": failure_penalty,
+            "shaping": shaping, "gamma": gamma, "observation": observation, "vector_reward": vector_reward,
+            "render_mode": render_mode})  # config values: the wrong type is an error naming the argument
         if mode not in MODES:
             raise ValueError(f"mode={mode!r} is not one of {MODES}")
         if observation not in OBSERVATIONS:

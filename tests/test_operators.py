@@ -13,7 +13,8 @@ from livgym.models.compiler import build_model
 from livgym.models.cost import efficiency
 from livgym.models.genes import ChannelMixing, Nonlinearity, Sparsity
 from livgym.models.genome import Genome, Slot
-from livgym.models.operators.recurrence import chunked_scan, sequential_scan
+from livgym.models.operators.recurrence import LONG_SEQUENCE, chunked_scan, sequential_scan
+from livgym.models.operators.stacked import stack_models
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import LIV_CLASSES
 
@@ -134,6 +135,29 @@ def test_trains_without_nan(model_case):
     assert all(g is not None and torch.isfinite(g).all() for g in grads), "every parameter gets a finite gradient"
 
 
+def test_trains_in_a_task_stack_as_alone(model_case):
+    """Two copies of the model with other weights and vocabularies, stacked: each task's logits
+    and gradients are those of its own model (rounding aside)."""
+    genome, first = model_case
+    torch.manual_seed(1)
+    second = build_model(genome, VOCAB - 5)
+    models = [first.train(), second]
+    stack = stack_models(models)
+    tokens = torch.randint(0, VOCAB - 5, (2, 2, LENGTH), generator=torch.Generator().manual_seed(0))
+    logits = stack(tokens)
+    logits[..., :VOCAB - 5].square().mean(dim=(1, 2, 3)).sum().backward()
+    stacked = dict(stack.named_parameters())
+    for task, model in enumerate(models):
+        own = model(tokens[task])
+        torch.testing.assert_close(logits[task, ..., :own.shape[-1]], own, rtol=1e-5, atol=1e-5)
+        own[..., :VOCAB - 5].square().mean().backward()
+        for name, p in model.named_parameters():
+            grad = stacked[name].grad[task]
+            if name == "embedding.weight":  # padded to the larger vocabulary
+                grad = grad[:p.shape[0]]
+            torch.testing.assert_close(grad.reshape(p.shape), p.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
 def test_featurizer_sharing_shares_parameters():
     shared = _genome((Slot(5, 1, SHARED), Slot(9), Slot(5, 1, SHARED)))
     alone = _genome((Slot(5), Slot(9), Slot(5)))
@@ -175,7 +199,8 @@ def test_transformer_flops_match_torch_flop_counter():
 
 
 @pytest.mark.parametrize("per_group", [False, True], ids=["decay-per-channel", "decay-per-group"])
-@pytest.mark.parametrize("length,groups,chunk", [(1, 1, 8), (37, 1, 8), (64, 4, 16), (50, 2, None)])
+@pytest.mark.parametrize("length,groups,chunk", [(1, 1, 8), (37, 1, 8), (33, 1, 4), (64, 4, 16), (50, 2, None),
+                                                 (LONG_SEQUENCE + 3, 1, None)])
 def test_chunked_scan_equals_time_loop(length, groups, chunk, per_group):
     torch.manual_seed(length)
     bsz, d, n = 2, 8, 3
