@@ -122,8 +122,9 @@ class SearchConfig:
             data = yaml.safe_load(path.read_text())
         except OSError as err:
             raise ValueError(f"config file {path}: cannot be read: {err}") from None
-        except yaml.YAMLError as err:
-            raise ValueError(f"config file {path}: is not valid YAML: {err}") from None
+        except yaml.YAMLError as err:  # its message spans lines (with a caret under the spot): one line
+            where = " ".join(str(err).split())
+            raise ValueError(f"config file {path}: is not valid YAML: {where}") from None
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
