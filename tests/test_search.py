@@ -276,3 +276,130 @@ def test_every_registered_method_declares_defaults_and_help():
     assert METHODS["maskable_ppo"].defaults().sb3_kwargs() == {
         "n_steps": 16, "batch_size": 16, "learning_rate": 1e-3, "ent_coef": 0.01, "gamma": 1.0}
     assert "batch_size" not in METHODS["a2c"].help()
+
+
+def test_run_outputs_say_what_they_hold(tmp_path):
+    import json
+
+    from livgym.rewards.pareto import ParetoArchive
+
+    config = SearchConfig(name="tiny", method="random", budget=12, seed=1, **TINY)
+    result = run_search(config, tmp_path / "run", store=tmp_path / "s.sqlite")
+    out, tracker = tmp_path / "run", result.tracker
+    with (out / "pareto.csv").open() as handle:
+        front = list(csv.DictReader(handle))
+    assert {row["genome_hash"] for row in front} == {e.key for e in tracker.archive.front()}, "the front, only"
+    assert len(front) == len(tracker.archive.front()) < len(tracker.archive)
+    assert {"genome", "reward", "params", "utility_params", "cache_bytes"} <= set(front[0])
+    assert len(ParetoArchive.from_json(out / "archive.json")) == len(tracker.archive)
+    with (out / "best" / "designs.csv").open() as handle:
+        best = list(csv.DictReader(handle))
+    assert [float(row["reward"]) for row in best] == [r.reward for r in tracker.best(5)]
+    assert float(best[0]["params"]) == tracker.best(1)[0].metrics["params"]
+    files = sorted((out / "best").glob("*.json"))
+    assert [row["file"] for row in best] == [str(f.relative_to(out)) for f in files]
+    # the summary's snippet builds the best design as written, from its genome JSON file
+    summary_text = (out / "summary.md").read_text()
+    snippet = summary_text.split("```python\n")[1].split("```")[0]
+    scope: dict = {}
+    exec(snippet, scope)
+    assert scope["model"].genome.canonical_hash() == tracker.best(1)[0].genome_hash
+    assert "`pareto.csv` (the Pareto front)" in summary_text and "best/designs.csv" in summary_text
+    assert json.loads(files[0].read_text())["slots"], "best/*.json stay plain genome JSON"
+
+
+def interrupt_after(n: int):
+    def hook(tracker):
+        if tracker.used == n:
+            raise KeyboardInterrupt
+    return hook
+
+
+def test_resume_keeps_the_run_s_own_store_wandb_mode_and_plots(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    monkeypatch.chdir(tmp_path)  # an offline W&B run would land here or in the run folder
+    config = SearchConfig(name="tiny", method="random", budget=8, seed=2, **TINY)
+    run_dir, store = tmp_path / "run", tmp_path / "s.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        run_search(config, run_dir, store=store, progress=interrupt_after(3), wandb="disabled", plots=False)
+    recorded = yaml.safe_load((run_dir / "run.yaml").read_text())
+    assert recorded["wandb"] == "disabled" and recorded["store"] == str(store) and not recorded["finished"]
+    assert main(["search", "--resume", str(run_dir)]) == 0  # no --wandb, --store: the run's own
+    assert "replayed 3 earlier evaluations" in capsys.readouterr().out
+    assert not (run_dir / "wandb").exists() and not (tmp_path / "wandb").exists(), "W&B stays disabled"
+    assert not (run_dir / "pareto.png").exists(), "a run without plots resumes without plots"
+    assert len(genomes(run_dir)) == 8
+    recorded = yaml.safe_load((run_dir / "run.yaml").read_text())
+    assert recorded["finished"] and recorded["evaluations"] == 8 and recorded["budget"] == 8
+
+
+@pytest.mark.parametrize("method", ["evolution", "maskable_ppo"])
+def test_a_finished_run_extends_to_a_larger_budget_by_replay(method, tmp_path):
+    from livgym.controllers.search import resume_search
+
+    config = SearchConfig(name="tiny", method=method, budget=6, seed=2, **TINY)
+    run_dir, store = tmp_path / "run", tmp_path / "s.sqlite"
+    run_search(config, run_dir, store=store)
+    extended = resume_search(run_dir, budget=10)
+    assert extended.replayed == 6 and extended.tracker.used == 10
+    assert all(r.from_store for r in extended.tracker.records[:6]), "the first six come from the store"
+    assert SearchConfig.from_yaml(run_dir / "config.yaml").budget == 10
+    straight = run_search(config.with_overrides(budget=10), None, store=tmp_path / "other.sqlite")
+    assert genomes(run_dir) == [r.genome for r in straight.tracker.records], "as if run to 10 at once"
+    with pytest.raises(ValueError, match=r"finished: 10 of 10 unique evaluations; give a larger budget"):
+        resume_search(run_dir)
+    with pytest.raises(ValueError, match=r"finished"):
+        resume_search(run_dir, budget=8)
+
+
+def test_resuming_a_finished_run_says_so_and_does_nothing(tmp_path, capsys):
+    config = SearchConfig(name="tiny", method="random", budget=5, **TINY)
+    run_dir = tmp_path / "run"
+    run_search(config, run_dir, store=tmp_path / "s.sqlite")
+    before = (run_dir / "evaluations.csv").stat().st_mtime_ns
+    assert main(["search", "--resume", str(run_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "is finished: 5 of 5 unique evaluations; give a larger budget (--budget N)" in printed
+    assert (run_dir / "evaluations.csv").stat().st_mtime_ns == before, "nothing replayed or rewritten"
+    assert main(["search", "--resume", str(run_dir), "--budget", "7", "--wandb", "disabled"]) == 0
+    assert "replayed 5 earlier evaluations from the store, then continued to 7" in capsys.readouterr().out
+    assert len(genomes(run_dir)) == 7
+    assert main(["search", "--resume", str(run_dir), "--seed", "3"]) == 2
+    assert "drop CONFIG, --method, --seed and --out" in capsys.readouterr().err
+
+
+def test_a_run_that_stopped_early_is_finished_whatever_the_budget(tmp_path, capsys):
+    config = SearchConfig(name="tiny", method="random", budget=500, patience=30,
+                          space={"max_depth": 1, "fidelity": "analytic", "classes": [1, 9]},
+                          env={"max_edits": 2, "objectives": ["params", "cache_bytes"]})
+    run_dir = tmp_path / "run"
+    assert run_search(config, run_dir, store=tmp_path / "s.sqlite").tracker.stalled
+    assert main(["search", "--resume", str(run_dir), "--budget", "900"]) == 0
+    assert "stopped early" in capsys.readouterr().out
+
+
+def test_progress_lines_when_not_a_terminal_and_a_bar_on_one(tmp_path):
+    import io
+
+    from livgym.controllers.progress import ProgressBar
+
+    config = SearchConfig(name="tiny", method="random", budget=12, **TINY)
+    log = io.StringIO()
+    with ProgressBar(log, every=5, terminal=False) as progress:
+        run_search(config, None, store=tmp_path / "s.sqlite", progress=progress)
+    lines = log.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == ["5/12", "10/12", "12/12"], lines
+    assert all("revisits" in line and "best reward" in line and "eta" in line for line in lines)
+    assert "\r" not in log.getvalue()
+    quiet = io.StringIO()
+    with ProgressBar(quiet, every=0, terminal=False) as progress:
+        run_search(config, None, store=tmp_path / "s.sqlite", progress=progress)
+    assert quiet.getvalue() == ""
+    screen = io.StringIO()
+    with ProgressBar(screen, terminal=True) as progress:
+        run_search(config, None, store=tmp_path / "s.sqlite", progress=progress)
+    last = screen.getvalue().split("\r")[-1]
+    assert "12/12" in last and "revisits" in last and "best reward" in last, last
+    with pytest.raises(ValueError, match="every=-1"):
+        ProgressBar(every=-1)
