@@ -56,33 +56,49 @@ DPI = 120
 
 def plot_pareto(tracker: SearchTracker, path: str | Path,
                 reference_points: Mapping[str, Mapping[str, float]] | None = None) -> Path:
+    """`pareto_figure` saved as a PNG."""
+    return _save(pareto_figure(tracker, reference_points), path)
+
+
+def pareto_figure(tracker: SearchTracker,
+                  reference_points: Mapping[str, Mapping[str, float]] | None = None) -> Figure:
     """Quality (else the first objective) against each other objective, one panel per cost.
 
     Every archived design is a faint point and the Pareto front is highlighted. Reference
-    genomes (name -> metrics, e.g. from `reference_metrics`) are markers named in the legend: a
-    point where their metrics include the vertical objective, else a mark with a dotted line on
-    the cost axis alone. A single-objective search is drawn against the order designs were
-    archived. Log-scale objectives get log axes.
+    genomes (name -> metrics, e.g. from `reference_metrics`) whose metrics include the vertical
+    objective are points named in the legend. The others have costs only (their quality would
+    need training), so they have no place in the panel: they get a strip under it on the same
+    cost axis, one named row each, with a dotted line up through the panel at their cost, so
+    references of nearly equal cost never overprint. A single-objective search is drawn against
+    the order designs were archived. Log-scale objectives get log axes.
     """
     y_objective, x_objectives = _pareto_axes(tracker.objectives.objectives)
-    fig = Figure(figsize=(5.0 * len(x_objectives), 4.6), layout="constrained")
+    references = dict(reference_points or {})
+    cost_only = [{name: m for name, m in references.items() if y_objective.key not in m and x.key in m}
+                 if x is not None else {} for x in x_objectives]
+    rows = max(len(c) for c in cost_only)
+    strip_height = 0.45 + 0.2 * rows if rows else 0.0
+    fig = Figure(figsize=(5.0 * len(x_objectives), 4.6 + strip_height), layout="constrained")
+    grid = fig.add_gridspec(2 if rows else 1, len(x_objectives), height_ratios=[4.6, strip_height] if rows else None)
     entries = [e for e in tracker.archive.entries() if e.finite]
     front = tracker.archive.front()
     for i, x_objective in enumerate(x_objectives):
-        ax = fig.add_subplot(1, len(x_objectives), i + 1)
+        ax = fig.add_subplot(grid[0, i])
         _scatter(ax, entries, x_objective, y_objective, s=14, color="0.55", alpha=0.35,
                  label=f"evaluated ({len(entries)})")
         _scatter(ax, front, x_objective, y_objective, s=40, color="#c44e52", edgecolors="black",
                  linewidths=0.6, zorder=3, label=f"Pareto front ({len(front)})")
-        if reference_points and x_objective is not None:
-            _mark_references(ax, reference_points, x_objective, y_objective)
+        if x_objective is not None:
+            _mark_references(ax, references, x_objective, y_objective)
         _style_axes(ax, x_objective, y_objective, empty=not entries)
+        if cost_only[i]:
+            _reference_strip(ax, fig.add_subplot(grid[1, i], sharex=ax), cost_only[i], references, x_objective)
     handles = {label: handle for ax in fig.axes for handle, label in zip(*ax.get_legend_handles_labels())}
     if handles:
         fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=min(len(handles), 5),
                    fontsize=7, frameon=False)
     fig.suptitle(f"Pareto front after {tracker.used} unique evaluations")
-    return _save(fig, path)
+    return fig
 
 
 def _pareto_axes(objectives: Sequence[Objective]) -> tuple[Objective, list[Objective | None]]:
@@ -105,24 +121,37 @@ def _scatter(ax: Axes, entries: Sequence[ArchiveEntry], x: Objective | None, y: 
         ax.scatter(xs, [_value(e.metrics, y) for e in entries], **style)
 
 
+def _reference_style(references: Mapping[str, Mapping[str, float]], name: str) -> dict:
+    """One marker shape and colour per reference genome, the same in every panel and the strip."""
+    i = list(references).index(name)
+    return {"marker": REFERENCE_MARKERS[i % len(REFERENCE_MARKERS)], "markersize": 7, "linestyle": "none",
+            "color": REFERENCE_COLOURS[i % len(REFERENCE_COLOURS)], "markeredgecolor": "black", "zorder": 4}
+
+
 def _mark_references(ax: Axes, references: Mapping[str, Mapping[str, float]], x: Objective,
                      y: Objective) -> None:
-    """One marker per reference genome, named in the figure legend: at its (x, y) point when its
-    metrics include the vertical objective, else on the cost axis with a dotted line. Markers,
-    not text labels, because references often cost nearly the same and labels would overprint."""
-    bottom = ax.get_xaxis_transform()  # x in data units, y in axes fractions
-    for i, (name, metrics) in enumerate(references.items()):
-        if x.key not in metrics:
-            continue
+    """The references with both objectives measured, as points named in the figure legend."""
+    for name, metrics in references.items():
+        if x.key in metrics and y.key in metrics:
+            ax.plot(_value(metrics, x), _value(metrics, y), label=name, **_reference_style(references, name))
+
+
+def _reference_strip(ax: Axes, strip: Axes, rows: Mapping[str, Mapping[str, float]],
+                     references: Mapping[str, Mapping[str, float]], x: Objective) -> None:
+    """Under panel `ax`, on its cost axis: one row per cost-only reference, named on the row, and
+    a dotted line up through the panel at its cost."""
+    for row, (name, metrics) in enumerate(rows.items()):
+        style = _reference_style(references, name)
         cost = _value(metrics, x)
-        style = {"marker": REFERENCE_MARKERS[i % len(REFERENCE_MARKERS)], "markersize": 8, "linestyle": "none",
-                 "color": REFERENCE_COLOURS[i % len(REFERENCE_COLOURS)], "markeredgecolor": "black",
-                 "label": name, "zorder": 4}
-        if y.key in metrics:
-            ax.plot(cost, _value(metrics, y), **style)
-        else:
-            ax.axvline(cost, color=style["color"], linestyle=":", linewidth=1.0)
-            ax.plot(cost, 0.03, transform=bottom, **style)
+        strip.plot(cost, row, **style)
+        ax.axvline(cost, color=style["color"], linestyle=":", linewidth=0.9, alpha=0.7, zorder=1)
+    strip.set_yticks(range(len(rows)), list(rows), fontsize=7)
+    strip.set_ylim(len(rows) - 0.5, -0.5)  # the first reference on top
+    strip.set_title("reference genomes: cost only (quality not measured)", fontsize=7, loc="left")
+    strip.grid(True, axis="x", which="major", alpha=0.3)
+    strip.set_xlabel(ax.get_xlabel())
+    ax.set_xlabel("")
+    ax.tick_params(axis="x", labelbottom=False)
 
 
 def _style_axes(ax: Axes, x: Objective | None, y: Objective, empty: bool) -> None:

@@ -99,3 +99,45 @@ def test_genomes_with_sharing_plot(tmp_path):
     assert both.featurizer_source(2) == 0 and both.feature_source(6) == 4
     assert_png(plot_genome(both, tmp_path / "both.png"))
     assert_png(plot_genome(Genome((Slot(9),), width=64, heads=4), tmp_path / "one-slot.png"))
+
+
+def text_boxes(fig, keep_ticks: list) -> list:
+    """(text, window extent) of every visible, non-empty text of a drawn figure: titles, axis
+    labels, legend entries, and of the tick labels only those in `keep_ticks` (matplotlib keeps
+    labels for ticks outside the view, which it does not draw)."""
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    ticks = {id(label) for ax in fig.axes for label in [*ax.get_xticklabels(which="both"),
+                                                         *ax.get_yticklabels(which="both")]}
+    ticks -= {id(label) for label in keep_ticks}
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and id(t) not in ticks]
+
+
+def test_cost_only_references_are_named_on_their_own_rows_and_no_label_overprints(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from livgym.controllers.plots import pareto_figure
+
+    tracker = hand_tracker(("quality", "params", "cache_bytes"), 20)
+    references = reference_metrics(64, 4, depth=8)  # several cost nearly the same params
+    fig = pareto_figure(tracker, references)
+    FigureCanvasAgg(fig)
+    strips = [ax for ax in fig.axes if ax.get_title(loc="left")]
+    boxes = text_boxes(fig, [label for ax in strips for label in ax.get_yticklabels()])
+    texts = [text for text, _ in boxes]
+    for name in references:
+        assert texts.count(name) == 2, f"{name}: one named row under each cost panel"
+    assert texts.count("reference genomes: cost only (quality not measured)") == 2
+    whole = fig.bbox
+    for i, (text, box) in enumerate(boxes):
+        assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and whole.y0 <= box.y0 and box.y1 <= whole.y1, \
+            f"{text!r} is clipped by the figure's edge"
+        for other, other_box in boxes[i + 1:]:
+            assert not box.overlaps(other_box), f"{text!r} overprints {other!r}"
+    markers = [tuple(line.get_ydata()) for ax in strips for line in ax.get_lines()]
+    assert len(markers) == 2 * len(references) and len(set(markers)) == len(references), "one row each"
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert not set(legend) & set(references), "cost-only references are named on their rows, not the legend"
