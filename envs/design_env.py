@@ -27,9 +27,9 @@ from livgym.rewards.objectives import (
 )
 
 OBSERVATIONS: tuple[str, ...] = ("dict", "flat")
+RENDER_MODES: tuple[str, ...] = ("ansi", "rgb_array", "human")
 #: the efficiency metrics every observation carries (as utilities), when the space reports them
 OBSERVED_METRICS: tuple[str, ...] = ("params", "cache_bytes", "flops")
-METRIC_CLIP = 10.0  # observed utilities are clipped to +-this (they extrapolate unclipped)
 #: constraint metrics the env can enforce by masking (the space's cheap metrics); others are
 #: enforced by the scalariser's penalty on the final design
 MASKABLE_CONSTRAINTS: tuple[str, ...] = ("params", "cache_bytes", "flops")
@@ -65,7 +65,8 @@ class DesignEnv(gym.Env):
     With the defaults (max_depth 12, 19 classes) that is 656 actions. `action_masks()` is True
     exactly for the actions that lead to a valid design (and, with `constraints`, one within
     the budgets); stop is always allowed. An unmasked agent that picks a masked action gets
-    `invalid_action_penalty` and the state does not change.
+    `invalid_action_penalty` and the state does not change; its `max_invalid`-th masked action
+    of an episode ends the episode as *stop* does, so an agent stuck on one still finishes a design.
 
     ## Observation Space
     `Dict` (or, with `observation="flat"`, the same flattened into one float32 `Box`, one-hot
@@ -73,9 +74,9 @@ class DesignEnv(gym.Env):
 
     | key       | space                          | meaning                                                  |
     |-----------|--------------------------------|----------------------------------------------------------|
-    | slots     | MultiDiscrete(max_depth x 8)   | per slot: class id (0 = empty), distance to the slot whose featurizer it uses, distance to the slot whose features it reads (0 = its own), and the choice index (+1; 0 = unused) of expansion, repeat, window, kernel, short_conv |
+    | slots     | MultiDiscrete((max_depth * 8,)) | flat, 8 entries per slot (slot p at 8p..8p+7): class id (0 = empty), distance to the slot whose featurizer it uses, distance to the slot whose features it reads (0 = its own), and the choice index (+1; 0 = unused) of expansion, repeat, window, kernel, short_conv |
     | slot_mask | MultiBinary(max_depth)         | 1 for the slots the design has                           |
-    | metrics   | Box(-10, 10, (3,), float32)    | utilities of params, cache bytes and FLOPs per token (1 at the objective's ideal, 0 at its nadir, log scale) |
+    | metrics   | Box(0, 1, (3,), float32)       | utilities of params, cache bytes and FLOPs per token (1 at the objective's ideal, 0 at its nadir, log scale, clipped) |
     | budget    | Box(0, 1, (1,), float32)       | fraction of the edit budget left                         |
 
     (`slots` and `slot_mask` are the LIV space's; another space supplies its own entries.)
@@ -88,10 +89,15 @@ class DesignEnv(gym.Env):
       the mean of quality, params and cache-bytes utilities); `failure_penalty` when the
       evaluation failed, diverged or timed out; the scalariser's `penalty` when a hard
       constraint is violated.
-    - An invalid action: `invalid_action_penalty`.
+    - An invalid action: `invalid_action_penalty`; the one that ends the episode (`max_invalid`)
+      adds it to the final step's reward.
     - `vector_reward=True` (`livgym/DesignMO-v0`): the reward is the objective utility vector
       (float32, MO-Gymnasium's convention; zeros before the final step, penalties on every
       component, no shaping), and `reward_space` describes it.
+    - Range: utilities are clipped to [0, 1] (raw values stay in `info["objectives"]`), so
+      every reward lies in `reward_range` (scalar) or `reward_space` (vector), worked out from
+      the scalariser's range over [0, 1] utilities, the penalties and the shaping; the default
+      weighted sum's rewards are in [0, 1] plus penalties.
 
     ## Starting State
     Build mode: the space's minimal design (LIV: one gated-MLP slot, `91111`). Edit mode: the
@@ -102,20 +108,28 @@ class DesignEnv(gym.Env):
     1. Termination: the agent takes *stop*.
     2. Termination: `max_edits` valid edits have been made.
     3. Termination (build mode): the design has reached the space's capacity (LIV: `max_depth` slots).
-    4. Truncation: `max_steps` steps (valid or not) have been taken; the design is not evaluated.
+    4. Termination: `max_invalid` invalid actions have been taken; the design is evaluated as on *stop*.
+    5. Truncation: `max_steps` steps (valid or not) have been taken; the design is not evaluated
+       (with the default budgets, 2 or 4 always comes first).
     The final design is evaluated on termination; `info` then carries `genome`, `genome_hash`,
     `status`, `cache_hit`, `objectives` (raw values), `utilities`, `metrics` and `error`.
 
     ## Arguments
     `space` (a `SearchSpace`), `mode` ("build" / "edit"), `start`, `max_edits` (16),
-    `max_steps` (4 x max_edits), `objectives` (names, default quality / params / cache_bytes),
+    `max_invalid` (max_edits), `max_steps` (4 x max_edits), `objectives` (names, default quality
+    / params / cache_bytes; LIV: the fidelity's quality range, `Evaluator.objective_overrides`),
     `objective_overrides` ({name: {ideal, nadir, ...}}), `scalariser` (name or instance,
     default "weighted_sum") and `scalariser_kwargs`, `constraints` (`HardConstraints` fields, e.g.
     `{"max_cache_bytes": 1e6}`), `mask_constraints` (True), `invalid_action_penalty` (-0.1),
     `failure_penalty` (-1.0), `shaping` (0.0), `gamma` (0.99), `observation` ("dict" / "flat"),
-    `vector_reward` (False). `reset(options={"mode": ..., "start": ...})` overrides the mode and
-    start for one episode. `add_evaluation_callback(callback)` has `callback(info, reward)` called
-    after each final evaluation, in the env's process: how a search counts its budget.
+    `vector_reward` (False), `render_mode`: "ansi" (one line of text: the design, its edit and
+    step counts, and its objectives once evaluated), "rgb_array" (the design as a picture: for
+    the LIV space its block diagram, one frame size per space; a space without pictures gives a
+    text card) or "human" (that picture in a matplotlib window, drawn at each step where
+    matplotlib has an interactive backend; headless, under Agg, nothing is drawn). `reset(options=
+    {"mode": ..., "start": ...})` overrides the mode and start for one episode.
+    `add_evaluation_callback(callback)` has `callback(info, reward)` called after each final
+    evaluation, in the env's process: how a search counts its budget.
 
     >>> import gymnasium as gym, livgym
     >>> env = gym.make("livgym/Design-v0", max_depth=8)
@@ -125,10 +139,11 @@ class DesignEnv(gym.Env):
     (True, '91111@w64h4')
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
 
     def __init__(self, space: SearchSpace, *, mode: str = "build", start: Any = None, max_edits: int = 16,
-                 max_steps: int | None = None, objectives: Sequence[str] = DEFAULT_OBJECTIVE_NAMES,
+                 max_steps: int | None = None, max_invalid: int | None = None,
+                 objectives: Sequence[str] = DEFAULT_OBJECTIVE_NAMES,
                  objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  scalariser: str | Scalariser = "weighted_sum", scalariser_kwargs: Mapping[str, Any] | None = None,
                  constraints: HardConstraints | Mapping[str, float] | None = None, mask_constraints: bool = True,
@@ -150,12 +165,21 @@ class DesignEnv(gym.Env):
             raise ValueError(f"max_edits={max_edits!r} must be a positive integer")
         if not 0.0 <= gamma <= 1.0:
             raise ValueError(f"gamma={gamma} must be in [0, 1]")
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode={render_mode!r} is not one of {RENDER_MODES} (or None)")
         self.space = space
         self.mode, self.start, self.render_mode = mode, start, render_mode
         self.max_edits = int(max_edits)
         self.max_steps = 4 * self.max_edits if max_steps is None else int(max_steps)
         if self.max_steps < self.max_edits:
             raise ValueError(f"max_steps={self.max_steps} must be at least max_edits={self.max_edits}")
+        # Masked actions change nothing, so an agent that repeats one would otherwise loop until
+        # max_steps with its design never evaluated: bounding them turns a stuck policy's
+        # episode into a finished (evaluated) design, whose reward it can learn from.
+        self.max_invalid = self.max_edits if max_invalid is None else max_invalid
+        if not isinstance(self.max_invalid, (int, np.integer)) or self.max_invalid < 1:
+            raise ValueError(f"max_invalid={max_invalid!r} must be a positive integer")
+        self.max_invalid = int(self.max_invalid)
         self.objectives = ObjectiveSet.from_names(tuple(objectives), **dict(objective_overrides or {}))
         self.constraints = _constraints(constraints)
         self.scalariser = self._make_scalariser(scalariser, scalariser_kwargs)
@@ -170,7 +194,7 @@ class DesignEnv(gym.Env):
 
         self.action_space = spaces.Discrete(space.n_actions)
         entries = dict(space.design_space().spaces)
-        entries["metrics"] = spaces.Box(-METRIC_CLIP, METRIC_CLIP, (len(OBSERVED_METRICS),), np.float32)
+        entries["metrics"] = spaces.Box(0.0, 1.0, (len(OBSERVED_METRICS),), np.float32)
         entries["budget"] = spaces.Box(0.0, 1.0, (1,), np.float32)
         self._dict_space = spaces.Dict(entries)
         self.observation = observation
@@ -180,10 +204,9 @@ class DesignEnv(gym.Env):
                                                 dtype=np.float32)
         else:
             self.observation_space = self._dict_space
+        self.reward_range = self._reward_bounds()
         if self.vector_reward:
-            low = min(self.invalid_action_penalty, self.failure_penalty, getattr(self.scalariser, "penalty", -1.0),
-                      -METRIC_CLIP)
-            self.reward_space = spaces.Box(low, METRIC_CLIP, (len(self.objectives),), np.float32)
+            self.reward_space = spaces.Box(*self.reward_range, (len(self.objectives),), np.float32)
 
         self._constrained_masks: Memo[Any, np.ndarray] = Memo()
         self._observations: Memo[Any, dict[str, np.ndarray]] = Memo()
@@ -191,6 +214,7 @@ class DesignEnv(gym.Env):
         self._edits = self._steps = self._invalid = 0
         self._episode_mode = mode
         self._last_info: dict[str, Any] = {}
+        self._window: Any = None  # the `human` render mode's window, opened on first use
 
     # -- construction helpers -----------------------------------------------------------------
 
@@ -212,6 +236,26 @@ class DesignEnv(gym.Env):
             made = replace(made, constraints=self.constraints)
         return made
 
+    def _reward_bounds(self) -> tuple[float, float]:
+        """(lowest, highest) reward a step can return, from the rules in the manual's Rewards.
+
+        A final step scores the design (the scalariser over [0, 1] utilities, or the utilities
+        themselves for a vector reward), a failure or a constraint penalty, plus the shaping's
+        -phi(s) for a scalar reward and the invalid-action penalty when a masked action ended it.
+        """
+        invalid = self.invalid_action_penalty
+        penalties = [self.failure_penalty, getattr(self.scalariser, "penalty", self.failure_penalty)]
+        if self.vector_reward:
+            final_low, final_high = min(0.0, *penalties), max(1.0, *penalties)
+            lows, highs = [0.0, invalid, final_low, final_low + invalid], [0.0, invalid, final_high, final_high + invalid]
+        else:
+            score_low, score_high = self.scalariser.bounds(len(self.objectives))
+            final_low, final_high = min(score_low, *penalties), max(score_high, *penalties)
+            phi_low, phi_high = min(0.0, self.shaping), max(0.0, self.shaping)  # phi = shaping x mean utility
+            lows = [self.gamma * phi_low - phi_high, invalid, final_low - phi_high, final_low - phi_high + invalid]
+            highs = [self.gamma * phi_high - phi_low, invalid, final_high - phi_low, final_high - phi_low + invalid]
+        return float(min(lows)), float(max(highs))
+
     # -- the Gymnasium API ----------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -225,6 +269,8 @@ class DesignEnv(gym.Env):
         self._design = self.space.initial(self._episode_mode, self.np_random, start)
         self._edits = self._steps = self._invalid = 0
         self._last_info = self._info()
+        if self.render_mode == "human":
+            self.render()
         return self._observe(), dict(self._last_info)
 
     def step(self, action):
@@ -242,6 +288,7 @@ class DesignEnv(gym.Env):
             if after is None:
                 valid = False
                 self._invalid += 1
+                terminated = self._invalid >= self.max_invalid
             else:
                 self._design = after
                 self._edits += 1
@@ -249,12 +296,14 @@ class DesignEnv(gym.Env):
                     self._episode_mode == "build" and self.space.at_capacity(after))
         truncated = not terminated and self._steps >= self.max_steps
         info = self._info(action=action, valid=valid, final=terminated or truncated)
-        shaping = self._shaping(before, None if terminated else self._design) if valid else 0.0
+        shaping = self._shaping(before, None if terminated else self._design) if valid or terminated else 0.0
         if terminated:
             evaluation = self.space.evaluate(self._design)
             reward = self._final_reward(evaluation, info)
             for callback in self._evaluation_callbacks:
-                callback(info, reward)
+                callback(info, reward)  # the design's reward, without this step's penalty or shaping
+            if not valid:
+                reward = reward + self._penalty(self.invalid_action_penalty)
         elif valid:
             reward = self._zero_reward() if self.vector_reward else shaping
         else:
@@ -262,6 +311,8 @@ class DesignEnv(gym.Env):
         if terminated and not self.vector_reward:
             reward += shaping
         self._last_info = info
+        if self.render_mode == "human":
+            self.render()
         return self._observe(), reward, terminated, truncated, info
 
     def action_masks(self) -> np.ndarray:
@@ -280,8 +331,8 @@ class DesignEnv(gym.Env):
         if action == 0:
             return self._design
         after = self._apply(action)
-        if after is None:
-            return None
+        if after is None:  # a masked action: it ends the episode only when it is the last allowed
+            return self._design if self._invalid + 1 >= self.max_invalid else None
         ends = self._edits + 1 >= self.max_edits or (self._episode_mode == "build" and self.space.at_capacity(after))
         return after if ends else None
 
@@ -296,9 +347,25 @@ class DesignEnv(gym.Env):
         (mutation, sampling) that edit designs outside an episode."""
         return self._mask(design)
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
+    def render(self) -> str | np.ndarray | None:
+        """The current design in `render_mode`: text ("ansi"), an RGB array ("rgb_array"), or
+        None ("human", which draws into its window; no mode). Nothing is drawn unless asked."""
+        if self._design is None:
+            raise gym.error.ResetNeeded("call reset() before render()")
+        if self.render_mode == "ansi":
+            return self._text()
+        if self.render_mode == "rgb_array":
+            return self._frame()
+        if self.render_mode == "human":
+            from livgym.models.diagram import FrameWindow  # matplotlib loads only for a rendering env
+
+            if self._window is None:
+                self._window = FrameWindow(f"livgym: {self.space.name}", self.metadata["render_fps"])
+            if self._window.available():
+                self._window.show(self._frame())
+        return None
+
+    def _text(self) -> str:
         info = self._last_info
         lines = [f"{self.space.describe(self._design)}  (edits {self._edits}/{self.max_edits}, step {self._steps})"]
         if "objectives" in info:
@@ -306,7 +373,19 @@ class DesignEnv(gym.Env):
                          + f"  status={info['status']}")
         return "\n".join(lines)
 
+    def _frame(self) -> np.ndarray:
+        """The space's picture of the design, else a text card of the ansi text."""
+        frame = self.space.render(self._design)
+        if frame is None:
+            from livgym.models.diagram import text_card
+
+            frame = text_card(self._text())
+        return frame
+
     def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
         self.space.close()
 
     # -- the pieces -------------------------------------------------------------------------------
@@ -353,8 +432,8 @@ class DesignEnv(gym.Env):
         def compute() -> dict[str, np.ndarray]:
             obs = dict(self.space.observe(design))
             metrics = self.space.cheap_metrics(design)
-            obs["metrics"] = np.array([min(max(o.utility(metrics[o.key]), -METRIC_CLIP), METRIC_CLIP)
-                                       if o.key in metrics else 0.0 for o in self._observed], dtype=np.float32)
+            obs["metrics"] = np.array([o.utility(metrics[o.key]) if o.key in metrics else 0.0
+                                       for o in self._observed], dtype=np.float32)
             return obs
 
         return self._observations.get(design, compute)
@@ -393,7 +472,7 @@ class DesignEnv(gym.Env):
                 return self._penalty(self.failure_penalty)
             if info.get("violations"):
                 return self._penalty(getattr(self.scalariser, "penalty", self.failure_penalty))
-            return np.clip(utilities, self.reward_space.low, self.reward_space.high).astype(np.float32)
+            return utilities.astype(np.float32)
         reward = self.scalariser(utilities, evaluation.metrics)
         return float(reward) if math.isfinite(reward) else self.failure_penalty
 
@@ -411,11 +490,12 @@ class DesignEnv(gym.Env):
 
     def __getstate__(self) -> dict[str, Any]:
         # Memos are rebuilt on demand; leaving them behind keeps pickles (SubprocVecEnv) small.
-        return {k: v for k, v in self.__dict__.items() if k not in ("_constrained_masks", "_observations")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_constrained_masks", "_observations", "_window")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._constrained_masks, self._observations = Memo(), Memo()
+        self._window = None
 
     def __repr__(self) -> str:
         return f"DesignEnv({self.space!r}, mode={self.mode!r}, max_edits={self.max_edits})"

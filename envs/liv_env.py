@@ -9,10 +9,12 @@ so `gymnasium.make("livgym/Design-v0", max_depth=8, fidelity="analytic", mode="e
 from __future__ import annotations
 
 import inspect
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.liv_space import LIVSearchSpace
+from livgym.rewards.base import Evaluator
+from livgym.rewards.objectives import DEFAULT_OBJECTIVE_NAMES
 
 SPACE_ARGUMENTS: frozenset[str] = frozenset(inspect.signature(LIVSearchSpace.__init__).parameters) - {"self"}
 ENV_ARGUMENTS: frozenset[str] = frozenset(inspect.signature(DesignEnv.__init__).parameters) - {"self", "space"}
@@ -35,7 +37,22 @@ class LIVDesignEnv(DesignEnv):
 
     def __init__(self, **kwargs: Any) -> None:
         space_kwargs, env_kwargs = split_arguments("livgym/Design-v0", kwargs, SPACE_ARGUMENTS)
-        super().__init__(LIVSearchSpace(**space_kwargs), **env_kwargs)
+        space = LIVSearchSpace(**space_kwargs)
+        super().__init__(space, **{**env_kwargs, "objective_overrides": fidelity_objective_overrides(
+            space.evaluator, env_kwargs.get("objectives", DEFAULT_OBJECTIVE_NAMES), env_kwargs.get("objective_overrides"))})
+
+
+def fidelity_objective_overrides(evaluator: Evaluator, objectives: Sequence[str],
+                                 given: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """The reference points the fidelity states for its own metrics (a zero-cost proxy's quality
+    range), for the objectives in use, with the caller's `given` overrides on top of them."""
+    own = {name: dict(fields) for name, fields in evaluator.objective_overrides().items() if name in objectives}
+    given = {} if given is None else given
+    if not isinstance(given, Mapping) or not all(isinstance(v, Mapping) for v in given.values()):
+        raise ValueError(f"objective_overrides={given!r} must map objective names to {{field: value}} mappings")
+    for name, fields in given.items():
+        own[name] = {**own.get(name, {}), **fields}
+    return own
 
 
 class LIVDesignMOEnv(LIVDesignEnv):

@@ -245,6 +245,20 @@ class LIVSearchSpace(SearchSpace[Genome]):
     def describe_action(self, action: int) -> str:
         return self._action_names[action]
 
+    def render(self, genome: Genome) -> np.ndarray:
+        """The genome's block diagram (`livgym.models.diagram`) laid out for `max_depth` slots, so
+        every design of the space makes a frame of one size; the last few frames are kept, as
+        an episode shows the same design over many steps. Read-only: frames are shared."""
+        from livgym.models.diagram import genome_rgb  # matplotlib loads only for a rendering env
+
+        def draw() -> np.ndarray:
+            frame = genome_rgb(genome, columns=self.max_depth)
+            frame.flags.writeable = False
+            return frame
+
+        frames: Memo[Genome, np.ndarray] = self.__dict__.setdefault("_frames", Memo(8))
+        return frames.get(genome, draw)
+
     @property
     def _action_names(self) -> list[str]:
         if "_names" not in self.__dict__:

@@ -90,6 +90,12 @@ class SearchSpace(ABC, Generic[Design]):
         """A human-readable name of an action, independent of any design."""
         return "stop" if action == 0 else f"action {action}"
 
+    def render(self, design: Design) -> np.ndarray | None:
+        """A picture of `design`: an (height, width, 3) uint8 RGB array of one size for every
+        design of the space (video frames must be), or None when the space has none, as here;
+        the env then draws a text card of `describe(design)` instead."""
+        return None
+
     @abstractmethod
     def cheap_metrics(self, design: Design) -> dict[str, float]:
         """Metrics that cost next to nothing (analytic costs), for observations, shaping and

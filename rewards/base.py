@@ -46,6 +46,16 @@ class Evaluator(ABC):
         """The hash keying the store: the config without its unhashed fields (the device)."""
         return config_hash(without_paths(self.config_dict(), unhashed_paths(self.config)))
 
+    def objective_overrides(self) -> dict[str, dict[str, float]]:
+        """Reference points (`Objective` fields by objective name) for the metrics this evaluator
+        reports where the default objectives' do not fit them, e.g. a quality on its own scale.
+
+        Empty by default: an accuracy-like `quality` in [0, 1] (mad-lite's mean accuracy,
+        byte-lm's 1 - bits per byte / 8) is what the default quality objective measures. An env
+        built on the evaluator applies these under the user's own overrides.
+        """
+        return {}
+
     def ran_on(self) -> str | None:
         """Where `_measure` computes, recorded with each result; None if it has no device setting."""
         return None

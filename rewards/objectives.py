@@ -3,9 +3,12 @@
 An `Objective` maps a raw metric (quality, parameters, cache bytes, FLOPs per token, latency)
 to a *utility*: 1 at its ideal value, 0 at its nadir, higher is better whatever the metric's
 direction. Sizes and times span orders of magnitude, so they are normalised on a log10 scale.
-Values outside [nadir, ideal] extrapolate linearly (on that scale) and are never clipped: a
-design better than the ideal gets a utility above 1, one worse than the nadir a negative one,
-so rankings beyond the reference points are kept.
+Utilities are clipped to [0, 1]: a design better than the ideal scores as the ideal, one worse
+than the nadir as the nadir. The clip is what lets every consumer rely on the unit range: a
+weighted sum stays within the sum of its weights (no objective swamps the others by
+extrapolating), a hypervolume above the all-nadir point is a fraction of the unit box, and a
+reward range can be declared. Rankings beyond the reference points stay visible in the raw
+metrics, which results, `info["objectives"]` and archives keep alongside the utilities.
 
 An `ObjectiveSet` turns a result's metrics into a utility vector (for the Pareto archive and a
 multi-objective env's vector reward); a scalariser turns (utilities, metrics) into one float
@@ -38,7 +41,7 @@ class Objective:
     """One metric with its direction and the reference points that map it to a utility.
 
     `ideal` maps to utility 1 and `nadir` to 0 (on a log10 scale when `scale="log"`); values
-    outside that range extrapolate, unclipped. `metric` is the key read from a result's metrics
+    beyond them are clipped to 1 and 0. `metric` is the key read from a result's metrics
     (default: `name`). `floor` (log scale only) raises smaller raw values to it, so that a zero
     cost, such as a stateless model's 0 cache bytes, still gets a finite utility; without a floor a
     non-positive value on a log scale is an error.
@@ -84,19 +87,22 @@ class Objective:
         return float(metrics[self.key])
 
     def utility(self, value: float) -> float:
-        """1 at `ideal`, 0 at `nadir`, linear in between (on this objective's scale); NaN stays NaN."""
+        """1 at `ideal`, 0 at `nadir`, linear in between (on this objective's scale) and clipped to
+        [0, 1] beyond them; NaN or an infinite value (no measurement a design can have) gives NaN."""
         value = float(value)
-        if math.isnan(value):
+        if not math.isfinite(value):
             return math.nan
         if self.scale == "linear":
-            return (value - self.nadir) / (self.ideal - self.nadir)
-        if self.floor is not None:
-            value = max(value, self.floor)
-        if value <= 0:
-            raise ValueError(f"objective {self.name!r} (log scale): value {value} is not positive; "
-                             "give the objective a floor to accept zero")
-        low = math.log10(self.nadir)
-        return (math.log10(value) - low) / (math.log10(self.ideal) - low)
+            position = (value - self.nadir) / (self.ideal - self.nadir)
+        else:
+            if self.floor is not None:
+                value = max(value, self.floor)
+            if value <= 0:
+                raise ValueError(f"objective {self.name!r} (log scale): value {value} is not positive; "
+                                 "give the objective a floor to accept zero")
+            low = math.log10(self.nadir)
+            position = (math.log10(value) - low) / (math.log10(self.ideal) - low)
+        return min(max(position, 0.0), 1.0)
 
 
 # Reference points for proxy-scale models (a few thousand to a few million parameters).
@@ -268,9 +274,21 @@ class Scalariser(ABC):
             return float(self.penalty)
         return float(self._score(np.asarray(utilities, dtype=np.float64), metrics))
 
+    def bounds(self, n_objectives: int) -> tuple[float, float]:
+        """(lowest, highest) reward over utilities in [0, 1] (the penalty included when there are
+        constraints): what an env declares as its reward range."""
+        low, high = self._bounds(n_objectives)
+        if self.constraints is not None:
+            low, high = min(low, self.penalty), max(high, self.penalty)
+        return float(low), float(high)
+
     @abstractmethod
     def _score(self, utilities: np.ndarray, metrics: Mapping[str, float]) -> float:
         """The reward of a feasible design."""
+
+    @abstractmethod
+    def _bounds(self, n_objectives: int) -> tuple[float, float]:
+        """The range of `_score` over utilities in [0, 1]."""
 
 
 def _weights(owner: str, weights: Sequence[float]) -> tuple[float, ...]:
@@ -299,6 +317,10 @@ class WeightedSum(Scalariser):
         _check_length(self.name, "weights", len(self.weights), utilities)
         return float(np.dot(self.weights, utilities))
 
+    def _bounds(self, n_objectives: int) -> tuple[float, float]:
+        _check_length(self.name, "weights", len(self.weights), np.zeros(n_objectives))
+        return 0.0, float(sum(self.weights))
+
 
 @dataclass(frozen=True, kw_only=True)
 class Chebyshev(Scalariser):
@@ -324,6 +346,13 @@ class Chebyshev(Scalariser):
         _check_length(self.name, "weights", len(self.weights), utilities)
         distance = np.asarray(self.weights) * (np.asarray(self.utopia) - utilities)
         return -float(np.max(distance))
+
+    def _bounds(self, n_objectives: int) -> tuple[float, float]:
+        # Each weighted distance falls as its utility rises, so the extremes are at all-zero and
+        # all-one utilities.
+        _check_length(self.name, "weights", len(self.weights), np.zeros(n_objectives))
+        weights, utopia = np.asarray(self.weights), np.asarray(self.utopia)
+        return -float(np.max(weights * utopia)), -float(np.max(weights * (utopia - 1.0)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -356,6 +385,10 @@ class MnasNet(Scalariser):
             raise ValueError(f"{self.name}: {self.cost_metric}={cost:g} must be positive "
                              f"(the exponent is {exponent:g})")
         return quality * (cost / self.target) ** exponent
+
+    def _bounds(self, n_objectives: int) -> tuple[float, float]:
+        # Raw quality times a cost ratio: neither is bounded, so neither is the reward.
+        return -math.inf, math.inf
 
 
 def _metric(owner: str, metrics: Mapping[str, float], key: str) -> float:

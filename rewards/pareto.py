@@ -1,8 +1,10 @@
 """The Pareto archive: every evaluated design, its objectives' utilities, and the current front.
 
 Points live in utility space (see `livgym.rewards.objectives`): one coordinate per objective,
-higher is better. The archive keeps every point it is given, tracks the non-dominated ones (the
-front) and measures the front by its hypervolume above a reference point, with pymoo's `HV`.
+higher is better, each in [0, 1]. The archive keeps every point it is given, tracks the
+non-dominated ones (the front) and measures the front by its hypervolume above a reference
+point, with pymoo's `HV`. The reference point lies in the unit box, so the hypervolume is at most
+the box above it (1 for the default all-nadir point): `hypervolume_ratio` is that fraction.
 It saves to JSON (lossless, reloadable) and CSV (for spreadsheets and plots).
 """
 
@@ -48,14 +50,16 @@ class ParetoArchive:
 
     `reference_point` (utility space, default all zeros: every objective at its nadir) bounds
     the hypervolume; a point that does not strictly beat it in every objective adds nothing.
+    Each coordinate is in [0, 1): utilities never leave [0, 1], so a point outside would only
+    inflate the volume by a constant and an all-one coordinate would leave nothing to measure.
     """
 
     def __init__(self, objectives: ObjectiveSet, reference_point: np.ndarray | None = None) -> None:
         self.objectives = objectives
         k = len(objectives)
         ref = np.zeros(k) if reference_point is None else np.asarray(reference_point, dtype=np.float64)
-        if ref.shape != (k,) or not np.all(np.isfinite(ref)):
-            raise ValueError(f"reference_point={ref.tolist()} must be {k} finite values, one per objective "
+        if ref.shape != (k,) or not np.all((ref >= 0.0) & (ref < 1.0)):
+            raise ValueError(f"reference_point={ref.tolist()} must be {k} utilities in [0, 1), one per objective "
                              f"{list(objectives.names)}")
         self.reference_point = ref
         self._entries: dict[str, ArchiveEntry] = {}
@@ -111,6 +115,11 @@ class ParetoArchive:
             return 0.0
         # pymoo minimises: negate utilities and reference point alike.
         return float(HV(ref_point=-self.reference_point)(-points))
+
+    def hypervolume_ratio(self) -> float:
+        """The hypervolume as a fraction of the box between the reference point and the all-ideal
+        point, in [0, 1] (the hypervolume itself for the default reference point)."""
+        return self.hypervolume() / float(np.prod(1.0 - self.reference_point))
 
     # -- saving and loading ----------------------------------------------------------------
 

@@ -72,6 +72,36 @@ def test_docstring_action_table_matches_the_codec():
         assert f"| {key} " in doc, f"observation key {key!r} is not documented"
 
 
+def documented_observation_space(doc: str, max_depth: int) -> dict[str, tuple]:
+    """The docstring's Observation Space table, each space column evaluated at `max_depth` into
+    (type name, shape, low, high, dtype) (None where a kind of space has no such field)."""
+    def box(low, high, shape, dtype):
+        return ("Box", tuple(shape), float(low), float(high), np.dtype(dtype))
+
+    names = {"MultiDiscrete": lambda shape: ("MultiDiscrete", tuple(shape), None, None, np.dtype(np.int64)),
+             "MultiBinary": lambda n: ("MultiBinary", (n,), None, None, np.dtype(np.int8)),
+             "Box": box, "float32": np.float32, "max_depth": max_depth}
+    table = doc[doc.index("## Observation Space"):doc.index("## Rewards")]
+    rows = [[cell.strip() for cell in line.split("|")[1:3]] for line in table.splitlines()
+            if line.strip().startswith("|") and "---" not in line][1:]
+    return {key: eval(space, {"__builtins__": {}}, names) for key, space in rows}
+
+
+@pytest.mark.parametrize("max_depth", [3, 12])
+def test_docstring_observation_table_is_the_real_space(max_depth):
+    env = LIVDesignEnv(**{**FAST, "max_depth": max_depth})
+    real = {}
+    for key, space in env.observation_space.spaces.items():
+        low = float(space.low.min()) if isinstance(space, gym.spaces.Box) else None
+        high = float(space.high.max()) if isinstance(space, gym.spaces.Box) else None
+        if isinstance(space, gym.spaces.Box):
+            assert np.all(space.low == low) and np.all(space.high == high), key
+        real[key] = (type(space).__name__, space.shape, low, high, space.dtype)
+    assert documented_observation_space(LIVDesignEnv.__doc__, max_depth) == real
+    obs, _ = env.reset(seed=0)
+    assert obs["slots"].shape == (max_depth * 8,), "flat: 8 entries per slot"
+
+
 def test_docstring_examples_run():
     for module in (design_env, table_space):
         failures, _ = doctest.testmod(module, raise_on_error=False)
@@ -163,12 +193,37 @@ def test_a_masked_action_taken_anyway_is_penalised_and_changes_nothing(seed):
 
 
 def test_unmasked_agent_is_truncated_after_max_steps():
-    env = LIVDesignEnv(max_edits=2, max_steps=5, **FAST)
+    env = LIVDesignEnv(max_edits=2, max_steps=5, max_invalid=10, **FAST)
     env.reset(seed=0)
     invalid = int(np.flatnonzero(~env.action_masks())[0])
     results = [env.step(invalid) for _ in range(5)]
     assert [r[3] for r in results] == [False] * 4 + [True]
-    assert not any(r[2] for r in results)
+    assert not any(r[2] for r in results) and "status" not in results[-1][4]
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_an_agent_stuck_on_a_masked_action_still_finishes_its_design(env_id):
+    env = gym.make(env_id, max_edits=3, invalid_action_penalty=-0.25, **FAST)
+    env.reset(seed=0)
+    design = env.unwrapped.design
+    invalid = int(np.flatnonzero(~env.unwrapped.action_masks())[0])
+    assert env.unwrapped.max_invalid == 3, "one masked action per edit by default"
+    assert env.unwrapped.final_design(invalid) is None
+    for _ in range(2):
+        _, reward, terminated, truncated, info = env.step(invalid)
+        assert not (terminated or truncated) and np.all(np.asarray(reward) == -0.25)
+    assert env.unwrapped.final_design(invalid) == design, "the next masked action ends the episode"
+    _, reward, terminated, truncated, info = env.step(invalid)
+    assert terminated and not truncated and not info["valid_action"] and info["status"] == "ok"
+    assert info["genome"] == design.to_string() and info["invalid_actions"] == 3
+    utilities = np.asarray(info["utilities"], dtype=np.float64)
+    design_reward = utilities if env_id.endswith("MO-v0") else utilities.mean()  # the default equal weights
+    np.testing.assert_allclose(reward, design_reward - 0.25, rtol=1e-6)
+
+
+def test_max_invalid_is_checked():
+    with pytest.raises(ValueError, match="max_invalid=0 must be a positive integer"):
+        LIVDesignEnv(max_invalid=0, **FAST)
 
 
 def test_seeded_resets_are_reproducible():

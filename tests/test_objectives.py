@@ -39,13 +39,16 @@ def test_orientation_of_hand_made_objectives() -> None:
     assert minimise.utility(1.0) == pytest.approx(0.75) and minimise.utility(1.0) > minimise.utility(3.0)
 
 
-def test_log_scale_and_unclipped_extrapolation() -> None:
+def test_log_scale_and_clipping_beyond_the_reference_points() -> None:
     params = Objective("params", "min", "log", ideal=1e4, nadir=1e7)
     assert params.utility(1e5) == pytest.approx(2 / 3)
     assert params.utility(1e6) == pytest.approx(1 / 3)
-    assert params.utility(1e3) == pytest.approx(4 / 3)  # better than ideal: above 1
-    assert params.utility(1e8) == pytest.approx(-1 / 3)  # worse than nadir: below 0
+    assert params.utility(1e3) == 1.0  # better than ideal: scores as the ideal
+    assert params.utility(1e8) == 0.0  # worse than nadir: scores as the nadir
+    quality = Objective("quality", "max", "linear", ideal=1.0, nadir=0.0)
+    assert quality.utility(1.65) == 1.0 and quality.utility(-0.2) == 0.0
     assert math.isnan(params.utility(math.nan))
+    assert math.isnan(quality.utility(math.inf)) and math.isnan(quality.utility(-math.inf))
     with pytest.raises(ValueError, match="not positive"):
         params.utility(0)
     assert DEFAULT_OBJECTIVES["cache_bytes"].utility(0) == pytest.approx(DEFAULT_OBJECTIVES["cache_bytes"].utility(1))
@@ -102,6 +105,22 @@ def test_chebyshev_is_negated_max_weighted_distance_to_utopia() -> None:
     shifted = Chebyshev(weights=(1.0, 1.0), utopia=(2.0, 1.0))
     assert shifted(np.array([1.5, 0.0]), {}) == pytest.approx(-1.0)
     assert score(np.array([1.0, 1.0]), {}) > score(np.array([0.9, 1.0]), {})  # higher is better
+
+
+def test_scalariser_bounds_hold_over_unit_utilities() -> None:
+    rng = np.random.default_rng(0)
+    cases = [WeightedSum(weights=(0.5, 0.25, 0.25)), WeightedSum(weights=(2.0, 1.0, 0.0)),
+             Chebyshev(weights=(1.0, 2.0, 0.5)), Chebyshev(weights=(1.0, 1.0, 1.0), utopia=(1.5, 1.0, 0.5))]
+    for scalariser in cases:
+        low, high = scalariser.bounds(3)
+        corners = [scalariser(np.array(u, dtype=float), {}) for u in ([0, 0, 0], [1, 1, 1])]
+        assert corners == pytest.approx([low, high])  # the bounds are reached, at the corners
+        scores = [scalariser(u, {}) for u in rng.uniform(0, 1, (200, 3))]
+        assert low <= min(scores) and max(scores) <= high
+    assert WeightedSum(weights=(1.0, 1.0), constraints=HardConstraints(max_params=1.0), penalty=-2.0).bounds(2) == (-2.0, 2.0)
+    assert MnasNet(cost_metric="params", target=1e5, alpha=-0.07, beta=-0.07).bounds(0) == (-math.inf, math.inf)
+    with pytest.raises(ValueError, match="3 weights"):
+        WeightedSum(weights=(0.5, 0.25, 0.25)).bounds(2)
 
 
 def test_mnasnet_hand_computed() -> None:

@@ -15,9 +15,12 @@ from livgym.rewards.objectives import Objective, ObjectiveSet
 from livgym.rewards.pareto import ParetoArchive
 
 
+SCALE = 4.0  # raw values 0..4 map to utilities 0..1, so hand-made points stay easy to read
+
+
 def identity_objectives(k: int) -> ObjectiveSet:
-    """k maximised linear objectives u0..u{k-1} whose utility equals the raw value."""
-    return ObjectiveSet(tuple(Objective(f"u{i}", "max", "linear", ideal=1.0, nadir=0.0) for i in range(k)))
+    """k maximised linear objectives u0..u{k-1} whose utility is the raw value / SCALE."""
+    return ObjectiveSet(tuple(Objective(f"u{i}", "max", "linear", ideal=SCALE, nadir=0.0) for i in range(k)))
 
 
 def point(*values: float) -> dict[str, float]:
@@ -29,11 +32,12 @@ def test_known_2d_front_and_hypervolume() -> None:
     assert archive.hypervolume() == 0.0
     for key, values in [("a", (1, 3)), ("b", (2, 2)), ("c", (3, 1))]:
         assert archive.add(key, point(*values))
-    assert archive.hypervolume() == pytest.approx(6.0)  # 3 + 2 + 1 unit columns
+    assert archive.hypervolume() == pytest.approx(6.0 / SCALE ** 2)  # 3 + 2 + 1 unit columns
     assert not archive.add("d", point(1, 1))  # dominated: kept but not on the front
     assert archive.add("e", point(2, 2))  # equal to "b" under another key: non-dominated too
     assert [e.key for e in archive.front()] == ["a", "b", "c", "e"]
-    assert archive.hypervolume() == pytest.approx(6.0)
+    assert archive.hypervolume() == pytest.approx(6.0 / SCALE ** 2)
+    assert archive.hypervolume_ratio() == archive.hypervolume()  # the default reference: the unit box
     assert len(archive) == 5 and "d" in archive
 
 
@@ -43,7 +47,7 @@ def test_new_point_evicts_what_it_dominates() -> None:
         archive.add(key, point(*values))
     assert archive.add("d", point(2.5, 2.5))
     assert [e.key for e in archive.front()] == ["a", "c", "d"]
-    assert archive.hypervolume() == pytest.approx(1 * 3 + 1.5 * 2.5 + 0.5 * 1)
+    assert archive.hypervolume() == pytest.approx((1 * 3 + 1.5 * 2.5 + 0.5 * 1) / SCALE ** 2)
 
 
 def test_duplicate_keys_are_ignored() -> None:
@@ -51,18 +55,26 @@ def test_duplicate_keys_are_ignored() -> None:
     assert archive.add("a", point(1, 1), payload={"genome": "11111"})
     assert not archive.add("a", point(5, 5), payload={"genome": "21111"})
     assert len(archive) == 1
-    assert archive.front()[0].utilities == (1.0, 1.0) and archive.front()[0].payload == {"genome": "11111"}
+    assert archive.front()[0].utilities == (1 / SCALE, 1 / SCALE) and archive.front()[0].payload == {"genome": "11111"}
 
 
 def test_points_not_beating_the_reference_point_add_nothing() -> None:
-    archive = ParetoArchive(identity_objectives(2), reference_point=np.array([0.5, 0.5]))
+    archive = ParetoArchive(identity_objectives(2), reference_point=np.array([0.5, 0.5]) / SCALE)
     archive.add("a", point(3.0, 0.5))  # on the front, but not strictly above the reference
     assert archive.hypervolume() == 0.0
     archive.add("b", point(1.5, 1.5))
-    assert archive.hypervolume() == pytest.approx(1.0)
+    assert archive.hypervolume() == pytest.approx(1.0 / SCALE ** 2)
+    assert archive.hypervolume_ratio() == pytest.approx(1.0 / 3.5 ** 2)  # of the 3.5 x 3.5 box above it
     negative = ParetoArchive(identity_objectives(2))
-    negative.add("worse-than-nadir", point(-0.5, 2.0))
-    assert negative.hypervolume() == 0.0
+    negative.add("worse-than-nadir", point(-0.5, 2.0))  # clipped to the nadir: never strictly above it
+    assert negative.entries()[0].utilities == (0.0, 0.5) and negative.hypervolume() == 0.0
+
+
+def test_utilities_beyond_the_ideal_are_clipped_so_the_hypervolume_is_a_fraction() -> None:
+    archive = ParetoArchive(identity_objectives(2))
+    archive.add("beyond", point(2 * SCALE, 3 * SCALE))
+    assert archive.entries()[0].utilities == (1.0, 1.0) and archive.entries()[0].metrics == point(8.0, 12.0)
+    assert archive.hypervolume() == pytest.approx(1.0) and archive.hypervolume_ratio() == pytest.approx(1.0)
 
 
 def test_nan_utilities_never_join_the_front() -> None:
@@ -81,13 +93,15 @@ def test_front_and_hypervolume_match_pymoo_on_random_3d_points() -> None:
     expected_front = NonDominatedSorting().do(-utilities, only_non_dominated_front=True)
     assert sorted(int(e.key[1:]) for e in archive.front()) == sorted(expected_front.tolist())
     assert len(archive.front()) > 5
-    direct = HV(ref_point=np.zeros(3))(-utilities)
+    direct = HV(ref_point=np.zeros(3))(-utilities / SCALE)
     assert archive.hypervolume() == pytest.approx(direct, rel=1e-12)
 
 
-def test_reference_point_shape_is_checked() -> None:
-    with pytest.raises(ValueError, match="2 finite values"):
-        ParetoArchive(identity_objectives(2), reference_point=np.zeros(3))
+@pytest.mark.parametrize("reference", [np.zeros(3), np.array([0.0, 1.0]), np.array([-0.5, 0.0]),
+                                       np.array([math.nan, 0.0])])
+def test_reference_point_shape_and_range_are_checked(reference) -> None:
+    with pytest.raises(ValueError, match=r"must be 2 utilities in \[0, 1\)"):
+        ParetoArchive(identity_objectives(2), reference_point=reference)
 
 
 def test_missing_metric_is_named() -> None:

@@ -3,6 +3,7 @@ as its users run it: `python -m rl_zoo3.train --gym-packages livgym`."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,18 @@ def test_rl_zoo3_trains_and_saves_a_policy_that_acts(tmp_path, algo, env_id):
     assert terminated or truncated
     if env_id == "livgym/Design-v0":  # the env_kwargs reached the env: its store is where the file says
         assert (tmp_path / "runs" / "evaluations.sqlite").exists()
+    if algo == "ppo":
+        _enjoy(tmp_path, algo, env_id)
+
+
+def _enjoy(folder: Path, algo: str, env_id: str) -> None:
+    """`rl_zoo3.enjoy` replays the trained policy with its default rendering (`human`), headless."""
+    command = [sys.executable, "-m", "rl_zoo3.enjoy", "--algo", algo, "--env", env_id, "--gym-packages", "livgym",
+               "-f", "logs", "-n", "40", "--seed", "0"]
+    run = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "MPLBACKEND": "Agg"})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert "Episode Reward" in run.stdout or "Mean reward" in run.stdout, run.stdout[-2000:]
 
 
 @pytest.mark.parametrize("algo", sorted(ALGOS))
