@@ -23,28 +23,16 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from matplotlib.ticker import NullFormatter
 
 from livgym.controllers.budget import SearchTracker
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
-from livgym.models.genes import TokenMixing
+from livgym.models.diagram import draw_genome
 from livgym.models.genome import Genome
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
-from livgym.models.registry import CLASSES_BY_ID
 from livgym.rewards.objectives import Objective
 from livgym.rewards.pareto import ArchiveEntry
 
-# Token-mixing family of a LIV class (its operator's T(x) structure) -> (label, colour).
-FAMILIES: dict[TokenMixing, tuple[str, str]] = {
-    TokenMixing.LOW_RANK: ("attention", "#4c72b0"),
-    TokenMixing.SEMI_SEPARABLE: ("recurrence", "#dd8452"),
-    TokenMixing.TOEPLITZ: ("convolution", "#55a868"),
-    TokenMixing.DIAGONAL: ("memoryless", "#a0a0a0"),
-}
-FEATURIZER_COLOUR = "#8172b3"  # arrows: a slot reuses another slot's featurizer Parameters
-FEATURE_COLOUR = "#c44e52"  # arrows: a consumer reads a producer's cached feature groups (K/V, ...)
 # Reference genomes: one marker shape and colour each (no red: the front is red).
 REFERENCE_MARKERS = ("^", "v", "s", "D", "P", "X", "p", "h")
 REFERENCE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
@@ -223,56 +211,8 @@ def plot_progress(tracker: SearchTracker, path: str | Path) -> Path:
 
 
 def plot_genome(genome: Genome, path: str | Path) -> Path:
-    """The genome's slots left to right (input to output), one box per slot labelled with its LIV
-    class and coloured by token-mixing family; arrows above join a slot to the slot whose
-    featurizer it reuses, arrows below join a consumer to the producer whose cached feature
-    groups (K/V, ...) it reads."""
-    width = min(max(5.0, 1.5 + 0.45 * genome.depth), 40.0)  # very deep genomes get thin boxes
-    fig = Figure(figsize=(width, 3.4), layout="constrained")
-    ax = fig.add_subplot()
-    for i in range(genome.depth):
-        _slot_box(ax, genome, i)
-        _sharing_arrow(ax, genome.featurizer_source(i), i, above=True)
-        _sharing_arrow(ax, genome.feature_source(i), i, above=False)
-    ax.set_xlim(-0.6, genome.depth - 0.4)
-    ax.set_ylim(-0.7, 2.7)
-    ax.axis("off")
-    ax.legend(handles=_genome_legend(), fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-              frameon=False)
-    fig.suptitle(f"genome {genome.canonical_hash()}: depth {genome.depth}, width {genome.width}, "
-                 f"heads {genome.heads}; input left, output right", fontsize=9)
-    return _save(fig, path)
-
-
-def _slot_box(ax: Axes, genome: Genome, position: int) -> None:
-    """Slot `position` as a box spanning y 0..2 centred on x = position."""
-    _, colour = FAMILIES[genome.slot_genome(position).mixing]
-    ax.add_patch(Rectangle((position - 0.4, 0.0), 0.8, 2.0, facecolor=colour, edgecolor="black", linewidth=0.6))
-    name = CLASSES_BY_ID[genome.slots[position].liv_class].name
-    fontsize = 8 if genome.depth <= 48 else 5
-    ax.text(position, 1.0, name, rotation=90, ha="center", va="center", fontsize=fontsize)
-    ax.text(position, 1.95, str(position), ha="center", va="top", fontsize=fontsize - 1)  # clear of the brackets
-
-
-def _sharing_arrow(ax: Axes, source: int, target: int, above: bool) -> None:
-    """A bracket from `source` to `target` over (or under) the boxes; nothing if they are one slot."""
-    if source == target:
-        return
-    y = 2.0 if above else 0.0
-    # Arms in points, so every bracket has one height whatever its span; a positive arm points to
-    # the right of the source->target direction, which is rightward (sources precede targets): down.
-    arm = -14 if above else 14
-    ax.add_patch(FancyArrowPatch(
-        (source, y), (target, y), arrowstyle="-|>", mutation_scale=8, shrinkA=0, shrinkB=0,
-        connectionstyle=f"bar,armA={arm},armB={arm},fraction=0",
-        color=FEATURIZER_COLOUR if above else FEATURE_COLOUR, linewidth=1.1))
-
-
-def _genome_legend() -> list:
-    families = [Patch(facecolor=colour, edgecolor="black", label=label) for label, colour in FAMILIES.values()]
-    return [*families,
-            Line2D([], [], color=FEATURIZER_COLOUR, label="shares featurizer of (above)"),
-            Line2D([], [], color=FEATURE_COLOUR, label="reads cached features of (below)")]
+    """The genome's block diagram (`livgym.models.diagram.draw_genome`) saved as a PNG."""
+    return _save(draw_genome(genome), path)
 
 
 # ---- reference genomes ---------------------------------------------------------------------------
