@@ -49,7 +49,7 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
             out[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as err:
             problem = str(err).splitlines()[0]
-            raise ValueError(f"--set {key.strip()}={value!r}: the value is not valid YAML ({problem})") from None
+            raise ValueError(f"--set {key.strip()!r}: {value!r} is not valid YAML ({problem})") from None
     return out
 
 
