@@ -66,8 +66,9 @@ def draw_genome(genome: Genome, columns: int | None = None) -> Figure:
     ax.axis("off")
     ax.legend(handles=_genome_legend(), fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 0.0),
               frameon=False)
+    # Two lines: on one, the narrowest (5-inch) diagram clips the title at both ends.
     fig.suptitle(f"genome {genome.canonical_hash()}: depth {genome.depth}, width {genome.width}, "
-                 f"heads {genome.heads}; input left, output right", fontsize=9)
+                 f"heads {genome.heads}\ninput left, output right", fontsize=9)
     return fig
 
 

@@ -141,3 +141,15 @@ def test_cost_only_references_are_named_on_their_own_rows_and_no_label_overprint
     assert len(markers) == 2 * len(references) and len(set(markers)) == len(references), "one row each"
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert not set(legend) & set(references), "cost-only references are named on their rows, not the legend"
+
+
+@pytest.mark.parametrize("depth", [1, 6, 24])
+def test_a_block_diagram_s_title_fits_its_figure(depth):
+    from livgym.models.diagram import draw_genome
+
+    fig = draw_genome(reference_genome("striped-hybrid", depth=depth, width=64, heads=4))
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    title = fig.get_suptitle()
+    box = next(t for t in fig.texts if t.get_text() == title).get_window_extent(renderer)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1, f"{title!r} is clipped"
