@@ -3,7 +3,10 @@ snippet, run as written (offline), leaves `train/*` and `rollout/*` series in th
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,9 +41,12 @@ def in_tmp(tmp_path, monkeypatch):
     torch.set_num_threads(threads)
 
 
-def test_the_readme_snippet_logs_sb3_train_and_rollout_metrics(in_tmp):
-    exec(compile(readme_snippet(), str(README), "exec"), {"__name__": "readme"})
-    rows = history(read_records(offline_run(in_tmp)))
+def test_the_readme_snippet_logs_sb3_train_and_rollout_metrics(tmp_path):
+    # A fresh process, as a user runs it: W&B reads its directory and mode once per process.
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path), "WANDB_SILENT": "true",
+           "OMP_NUM_THREADS": "1"}  # a shared 2-core machine: two torch threads per update only contend
+    subprocess.run([sys.executable, "-c", readme_snippet()], cwd=tmp_path, env=env, check=True, timeout=300)
+    rows = history(read_records(offline_run(tmp_path)))
     keys = {key for row in rows for key in row}
     assert any(k.startswith("train/") for k in keys), f"no train/* metric among {sorted(keys)}"
     assert "rollout/ep_rew_mean" in keys and "time/fps" in keys
