@@ -8,6 +8,9 @@ sample spans the table's range, best and worst included), evaluates them at `mad
 0, the same as the table's) and at `zero-cost` through an evaluation store on a process pool
 (a rerun answers from the store), and reports Spearman's rho and Kendall's tau of `livbench`
 and of `zero-cost` against `mad-lite`, with the seconds per design.
+The evaluations are exported to the dataset `--dataset` (default the shipped
+`rewards/data/livbench_fidelity.jsonl.gz`) when the run starts (what an interrupted run left in
+the store) and when it ends, so they ship with the package.
 """
 
 from __future__ import annotations
@@ -21,8 +24,20 @@ from scipy import stats
 from common import machine, markdown_table
 from livgym.envs.livbench import table_index
 from livgym.rewards.backends import EvaluationJob, ProcessPoolBackend
+from livgym.rewards.base import make_evaluator
+from livgym.rewards.dataset import DATA_DIR, SUFFIX, export_dataset
+from livgym.rewards.store import EvaluationStore
 
 HERE = Path(__file__).resolve().parent
+FIDELITIES = ("mad-lite", "zero-cost")
+
+
+def export(store_path: str, dataset: str) -> int:
+    """Write the store's results of this study's fidelities to the dataset (merged with it)."""
+    if not Path(store_path).exists():
+        return 0
+    with EvaluationStore(store_path, readonly=True) as store:
+        return export_dataset(store, dataset, config_hashes=[make_evaluator(f).config_hash() for f in FIDELITIES])
 
 
 def main() -> None:
@@ -31,6 +46,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--store", default=str(HERE.parent / "runs" / "benchmarks" / "livbench_fidelity.sqlite"))
     parser.add_argument("--table", default=None)
+    parser.add_argument("--dataset", default=str(DATA_DIR / f"livbench_fidelity{SUFFIX}"))
     args = parser.parse_args()
     index = table_index(args.table)
     seed = index.spec["seed"]
@@ -39,9 +55,11 @@ def main() -> None:
     genomes = [g for _, g in picks]
     Path(args.store).parent.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
+    export(args.store, args.dataset)
     with ProcessPoolBackend(args.store, workers=args.workers) as backend:
         reference = backend.run([EvaluationJob.of("mad-lite", g, seed) for g in genomes])
         zero = backend.run([EvaluationJob.of("zero-cost", g, seed) for g in genomes])
+    print(f"{export(args.store, args.dataset)} evaluations in {args.dataset}")
     rows, mad, bench, zc = [], [], [], []
     for (quality, genome), r, z in zip(picks, reference, zero):
         rows.append([genome, f"{quality:.3f}", f"{z.result.metrics.get('quality', float('nan')):.3f}",

@@ -1,12 +1,17 @@
 """Proxy fidelity and cost: how well each cheap fidelity ranks genomes like a 4x longer budget.
 
-    python benchmarks/proxy_fidelity.py [--genomes 24] [--workers 2] [--store PATH]
+    python benchmarks/proxy_fidelity.py [--genomes 24] [--workers 2] [--store PATH] [--dataset PATH]
+    python benchmarks/proxy_fidelity.py --genomes 24 --report-only   # from the shipped dataset, no training
 
 Evaluates a fixed, diverse set of genomes (the seven reference genomes at depth 8 plus random
 valid genomes of depth 4-10 reached by seeded random edits) at `zero-cost`, `mad-lite-short`,
 `mad-lite` and `mad-lite-long` (4x mad-lite's updates, the reference), all at proxy width 64.
 Results go through an evaluation store, so an interrupted run resumes where it stopped and a
-second run only re-reads. Reports, measured in this run:
+second run only re-reads; each finished evaluation is also exported at once to the dataset
+(`--dataset`, default the shipped `rewards/data/proxy_fidelity.jsonl.gz`), so a killed run loses
+nothing finished and the study ships with the package. `--report-only` trains nothing: it
+imports the dataset into a temporary store and prints the report from it, so the table
+regenerates from the repository alone. Reports:
 - Spearman and Kendall rank correlation of each fidelity's `quality` with the reference's;
 - seconds per evaluation per fidelity (median and max over genomes) and achieved training
   FLOP/s as a fraction of a 1024^3 matmul on one thread;
@@ -19,7 +24,9 @@ import argparse
 import multiprocessing
 import random
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 from scipy import stats
@@ -27,6 +34,7 @@ from scipy import stats
 from common import machine, markdown_table
 from livgym.models import Genome, apply_edit, efficiency, reference_genome, valid_edits, REFERENCE_GENOMES
 from livgym.rewards.base import make_evaluator
+from livgym.rewards.dataset import DATA_DIR, SUFFIX, export_dataset, import_dataset
 from livgym.rewards.evaluators.mad_lite import task_configs
 from livgym.rewards.store import EvaluationStore
 from livgym.rewards import tasks as mad
@@ -34,6 +42,7 @@ from livgym.rewards import tasks as mad
 FIDELITIES = ("zero-cost", "mad-lite-short", "mad-lite", "mad-lite-long")
 REFERENCE = "mad-lite-long"
 WIDTH, HEADS, DEPTH = 64, 4, 8
+DATASET = DATA_DIR / f"proxy_fidelity{SUFFIX}"
 
 
 def genome_set(count: int, seed: int = 0) -> list[Genome]:
@@ -58,6 +67,17 @@ def run_job(job: tuple[str, str, str]) -> tuple[str, str, str, float, bool]:
     with EvaluationStore(store_path) as store:
         result, cached = store.evaluate_cached(evaluator, Genome.from_string(genome_text), seed=0)
     return fidelity, genome_text, result.status, result.wall_time, cached
+
+
+def export(store_path: str, dataset: str, fidelities: list[str]) -> int:
+    """Write every result of the study's fidelities in the store to the dataset (merged with it).
+
+    Everything, not only the newest result: a second process sharing the store (`--reverse`)
+    exports too, and the last export then still holds both processes' results.
+    """
+    hashes = [make_evaluator(f).config_hash() for f in fidelities]
+    with EvaluationStore(store_path, readonly=True) as store:
+        return export_dataset(store, dataset, config_hashes=hashes)
 
 
 def matmul_flops_per_second(size: int = 1024) -> float:
@@ -85,13 +105,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--store", default="../runs/benchmarks/proxy_fidelity.sqlite")
     parser.add_argument("--fidelities", nargs="+", default=list(FIDELITIES))
-    parser.add_argument("--report-only", action="store_true", help="report what the store holds, evaluate nothing")
+    parser.add_argument("--dataset", default=str(DATASET), help="where finished evaluations are exported")
+    parser.add_argument("--report-only", action="store_true",
+                        help="report from the dataset (no training, no store needed)")
     parser.add_argument("--reverse", action="store_true",
                         help="evaluate the genomes last-first, so a second process on the same store shares the work")
     args = parser.parse_args()
     genomes = genome_set(args.genomes)
     if args.report_only:
-        report(args.store, genomes, args.fidelities)
+        with tempfile.TemporaryDirectory() as tmp:
+            store_path = Path(tmp) / "from-dataset.sqlite"
+            with EvaluationStore(store_path) as store:
+                imported = import_dataset(args.dataset, store)
+            print(f"{imported.added} evaluations from {args.dataset}\n")
+            report(str(store_path), genomes, args.fidelities)
         return
     print(f"machine: {machine()}; {args.workers} worker process(es), one torch thread each")
     # Genome by genome, so that a partial run already gives complete pairs to correlate.
@@ -101,9 +128,11 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(args.workers) as pool:
         for i, (fidelity, text, status, seconds, cached) in enumerate(pool.imap_unordered(run_job, jobs), 1):
+            export(args.store, args.dataset, args.fidelities)
             how = "stored" if cached else f"{seconds:.1f} s"
             print(f"  [{i}/{len(jobs)}] {fidelity:<15} {status:<8} {how:>9}  {text}", flush=True)
-    print(f"wall time of this run: {time.perf_counter() - start:.0f} s\n")
+    print(f"wall time of this run: {time.perf_counter() - start:.0f} s; "
+          f"{export(args.store, args.dataset, args.fidelities)} evaluations in {args.dataset}\n")
     report(args.store, genomes, args.fidelities)
 
 
