@@ -227,6 +227,8 @@ def write_plots(out_dir: Path, tracker: SearchTracker, space: LIVSearchSpace) ->
     plot_pareto(tracker, out_dir / "pareto.png", reference_points=references)
     plot_progress(tracker, out_dir / "progress.png")
     front = sorted(tracker.archive.front(), key=lambda e: -e.utilities[0])[:FRONT_DIAGRAMS]
+    for stale in (out_dir / "front").glob("*.png"):  # a resumed run's front replaces the earlier one
+        stale.unlink()
     for rank, entry in enumerate(front, 1):
         plot_genome(Genome.from_string(entry.payload["genome"]), out_dir / "front" / f"{rank:02d}-{entry.key}.png")
 

@@ -362,9 +362,11 @@ def test_resuming_a_finished_run_says_so_and_does_nothing(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "is finished: 5 of 5 unique evaluations; give a larger budget (--budget N)" in printed
     assert (run_dir / "evaluations.csv").stat().st_mtime_ns == before, "nothing replayed or rewritten"
+    (run_dir / "front" / "99-gone.png").write_bytes(b"")
     assert main(["search", "--resume", str(run_dir), "--budget", "7", "--wandb", "disabled"]) == 0
     assert "replayed 5 earlier evaluations from the store, then continued to 7" in capsys.readouterr().out
     assert len(genomes(run_dir)) == 7
+    assert not (run_dir / "front" / "99-gone.png").exists(), "the front's diagrams are the new front's"
     assert main(["search", "--resume", str(run_dir), "--seed", "3"]) == 2
     assert "drop CONFIG, --method, --seed and --out" in capsys.readouterr().err
 
