@@ -31,7 +31,7 @@ from livgym.controllers.methods import METHODS, get_method
 from livgym.envs import ENVS
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.liv_env import ENV_ARGUMENTS
-from livgym.rewards.backends import BackendConfig
+from livgym.rewards.backends import BackendConfig, import_modules
 
 #: the envs a search can run on: every registered id with a scalar reward
 SEARCH_ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, kind in ENVS.items() if not kind.vector_reward)
@@ -80,7 +80,9 @@ class SearchConfig:
 
     def make_env(self, store: str | Path | None = None) -> DesignEnv:
         """The search's env, from its id, space and env arguments (and `store`, where the env
-        keeps one); the search attaches its bookkeeping afterwards."""
+        keeps one); the search attaches its bookkeeping afterwards. The backend's `imports`
+        come first: they may register the fidelity the space names."""
+        import_modules(self.backend_config().imports)
         kind = ENVS[self.env_id]
         stores = {"store": store} if kind.store else {}
         return kind.env_class()(**self.space, **stores, **self.env)

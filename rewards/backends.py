@@ -196,7 +196,7 @@ class InlineBackend(EvaluationBackend):
         retried `retries` times and then stored as `timeout`, exactly as on a one-worker pool.
         Without it (the default) jobs run here, and a job that kills its process ends the search."""
         _check_retries_and_timeout(retries, timeout_s)
-        _import_all(imports)
+        import_modules(imports)
         super().__init__(store)
         self.imports, self.timeout_s, self.retries = tuple(imports), timeout_s, retries
         self._child = None if timeout_s is None else ProcessPoolBackend(self.store, 1, retries, imports, timeout_s)
@@ -244,7 +244,7 @@ class ProcessPoolBackend(EvaluationBackend):
         if not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers={workers!r} must be a positive integer")
         _check_retries_and_timeout(retries, timeout_s)
-        _import_all(imports)
+        import_modules(imports)
         super().__init__(store)
         self.workers, self.retries, self.imports, self.timeout_s = workers, retries, tuple(imports), timeout_s
         self._pool: ProcessPoolExecutor | None = None
@@ -278,6 +278,7 @@ class ProcessPoolBackend(EvaluationBackend):
             suspects = []  # jobs that may have killed or hung their worker
             for future in done:
                 i, _ = in_flight.pop(future)
+                started.pop(i, None)
                 try:
                     result = future.result()
                 except BrokenProcessPool:
@@ -352,7 +353,7 @@ class ProcessPoolBackend(EvaluationBackend):
             return None
         deadlines = self._deadlines(in_flight, started)
         first = min(deadlines.values()) - time.monotonic()
-        if len(started) < len(deadlines):  # a start not heard of yet: look again soon
+        if any(i not in started for i in deadlines):  # a start not heard of yet: look again soon
             first = min(first, _START_POLL_S)
         return max(0.0, first)
 
@@ -440,7 +441,7 @@ class RayBackend(EvaluationBackend):
         except ImportError:
             raise ValueError('the Ray backend needs Ray: pip install -e ".[ray]"') from None
         _check_retries_and_timeout(retries, timeout_s)
-        _import_all(imports)
+        import_modules(imports)
         super().__init__(store)
         self.retries, self.imports, self.timeout_s = retries, tuple(imports), timeout_s
         if not ray.is_initialized():
@@ -533,8 +534,9 @@ def _check_retries_and_timeout(retries: int, timeout_s: float | None) -> None:
         raise ValueError(f"timeout_s={timeout_s!r} must be a positive number of seconds (or None for no limit)")
 
 
-def _import_all(imports: Sequence[str]) -> None:
-    """Import a backend's `imports` here, naming the module that fails."""
+def import_modules(imports: Sequence[str]) -> None:
+    """Import a backend's `imports` in this process (a no-op for those already imported),
+    naming the module that fails."""
     for name in imports:
         if not isinstance(name, str) or not name:
             raise ValueError(f"imports: {name!r} is not a module name")

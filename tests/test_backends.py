@@ -74,10 +74,10 @@ def test_a_hung_job_is_killed_retried_then_recorded_as_timeout_and_the_others_fi
     hung = "11111-18.1.1.1.1@w64h4"  # contains SWA: hang_test never returns
     jobs = [EvaluationJob.of("hang-test", g) for g in (GENOMES[0], hung, GENOMES[1], GENOMES[2])]
     with ProcessPoolBackend(tmp_path / "s.sqlite", workers=2, retries=1, imports=["crash_fidelity"],
-                            timeout_s=8) as pool:
+                            timeout_s=3) as pool:
         outcomes = pool.run(jobs)
     assert [o.result.status for o in outcomes] == ["ok", "timeout", "ok", "ok"]
-    assert "hung 2 time(s)" in outcomes[1].result.error and "timeout_s=8" in outcomes[1].result.error
+    assert "hung 2 time(s)" in outcomes[1].result.error and "timeout_s=3" in outcomes[1].result.error
 
 
 def test_backend_config_builds_each_backend_and_names_bad_keys(tmp_path):
@@ -132,12 +132,12 @@ def test_the_inline_backend_honours_timeout_s_and_imports(tmp_path):
     from livgym.rewards.backends import make_backend
 
     jobs = [EvaluationJob.of("hang-test", g) for g in (GENOMES[0], DEADLY)]
-    config = {"kind": "inline", "timeout_s": 4, "retries": 0, "imports": ["crash_fidelity"]}
+    config = {"kind": "inline", "timeout_s": 3, "retries": 0, "imports": ["crash_fidelity"]}
     with make_backend(config, tmp_path / "s.sqlite") as backend:
         assert isinstance(backend, InlineBackend)
         outcomes = backend.run(jobs)  # would hang forever if the time limit were ignored
     assert [o.result.status for o in outcomes] == ["ok", "timeout"]
-    assert "timeout_s=4" in outcomes[1].result.error
+    assert "timeout_s=3" in outcomes[1].result.error
     ran_in = outcomes[0].result.computed_by
     assert ran_in["backend"] == "inline-child" and ran_in["pid"] != os.getpid(), "a killable child ran it"
     with pytest.raises(ValueError, match="imports: cannot import 'no_such_module_h3'"):
@@ -181,12 +181,12 @@ def test_a_pool_search_whose_workers_die_and_hang_records_every_design_and_a_rer
     from livgym.controllers.config import SearchConfig
     from livgym.controllers.search import run_search
 
-    # seed 0 proposes two plain designs, then one that hangs with one that dies, in one batch
+    # seed 0 proposes two plain designs, one that hangs and one that dies; one batch of four on two workers
     config = SearchConfig(name="faults", method="random", budget=4, seed=0,
                           space={"max_depth": 2, "fidelity": "fault-test", "classes": [9, 17, 18]},
                           env={"max_edits": 2, "objectives": ["params", "cache_bytes"]},
-                          methods={"random": {"batch": 2}},
-                          backend={"kind": "pool", "workers": 2, "retries": 0, "timeout_s": 4,
+                          methods={"random": {"batch": 4}},
+                          backend={"kind": "pool", "workers": 2, "retries": 0, "timeout_s": 3,
                                    "imports": ["crash_fidelity"]})
     store_path = tmp_path / "s.sqlite"
 
