@@ -151,7 +151,8 @@ class DesignEnv(gym.Env):
                  gamma: float = 0.99, observation: str = "dict", vector_reward: bool = False,
                  render_mode: str | None = None) -> None:
         check_types(DesignEnv.__init__, {
-            "mode": mode, "max_edits": max_edits, "max_steps": max_steps, "objectives": objectives,
+            "mode": mode, "max_edits": max_edits, "max_steps": max_steps, "max_invalid": max_invalid,
+            "objectives": objectives,
             "objective_overrides": objective_overrides, "scalariser": scalariser,
             "scalariser_kwargs": scalariser_kwargs, "constraints": constraints, "mask_constraints": mask_constraints,
             "invalid_action_penalty": invalid_action_penalty, "failure_penalty": failure_penalty,
