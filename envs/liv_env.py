@@ -46,7 +46,9 @@ def fidelity_objective_overrides(evaluator: Evaluator, objectives: Sequence[str]
                                  given: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
     """The reference points the fidelity states for its own metrics (a zero-cost proxy's quality
     range), for the objectives in use, with the caller's `given` overrides on top of them."""
-    own = {name: dict(fields) for name, fields in evaluator.objective_overrides().items() if name in objectives}
+    # A malformed `objectives` (not a list of names) is refused by name where the env builds them.
+    names = objectives if isinstance(objectives, (list, tuple)) else ()
+    own = {name: dict(fields) for name, fields in evaluator.objective_overrides().items() if name in names}
     given = {} if given is None else given
     if not isinstance(given, Mapping) or not all(isinstance(v, Mapping) for v in given.values()):
         raise ValueError(f"objective_overrides={given!r} must map objective names to {{field: value}} mappings")
