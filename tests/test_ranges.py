@@ -144,3 +144,23 @@ def test_real_zero_cost_designs_score_inside_the_unit_range(steps):
     assert info["status"] == "ok" and all(low <= r <= high for r in rewards)
     check_utilities(info)
     assert not math.isnan(info["objectives"]["quality"])
+
+
+def test_compare_bands_of_the_hypervolume_stay_in_the_unit_range(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    from livgym.controllers.compare import SERIES, Comparison, plot_comparison
+
+    bands = []
+    original = Axes.fill_between
+    monkeypatch.setattr(Axes, "fill_between", lambda ax, x, y1, y2, **kw: bands.append(
+        (np.asarray(y1), np.asarray(y2))) or original(ax, x, y1, y2, **kw))
+    rng = np.random.default_rng(0)
+    # Three seeds spread near both ends of [0, 1]: a t-interval alone would leave the range.
+    hypervolume = np.clip(np.stack([np.linspace(0.0, 1.0, 10)] * 3) + rng.normal(0, 0.2, (3, 10)), 0.0, 1.0)
+    curves = {"random": {"best_reward": rng.normal(0.5, 0.3, (3, 10)), "hypervolume": hypervolume}}
+    plot_comparison(Comparison(("random",), (0, 1, 2), 10, curves), tmp_path / "compare.png")
+    assert len(bands) == len(SERIES)  # one band per series, in SERIES order
+    low, high = bands[SERIES.index("hypervolume")]
+    assert np.all(low >= 0.0) and np.all(high <= 1.0)
+    assert np.any(high == 1.0) and np.any(low == 0.0), "the test's spread reaches both bounds"
