@@ -157,7 +157,8 @@ def bench_objective_overrides(table: str | Path | None = None,
     """Reference points from the table's own ranges: each metric's best value -> utility 1, worst -> 0.
 
     Zero cache (a stack with no sequence state) is floored at the smallest positive cache in the
-    table, so it ties with that design instead of extrapolating far above 1.
+    table, so it ties with that design at utility 1 (a log scale has no place for 0 itself).
+    Every row's utilities are therefore in [0, 1] without the objectives' clip coming into play.
     """
     index = table_index(None if table is None else str(table))
     ok = [m for k, m in index.metrics.items() if index.status[k] == "ok"]
