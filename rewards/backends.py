@@ -522,7 +522,8 @@ def _death_note(deaths: _Deaths, timeout_s: float | None) -> str:
         parts.append(f"the evaluation hung {deaths.hangs} time(s) (no result within timeout_s={timeout_s} s; "
                      f"the worker was killed)")
     if deaths.unstarted:
-        parts.append(f"{len(deaths.unstarted)} other attempt(s) never ran it ({'; '.join(dict.fromkeys(deaths.unstarted))})")
+        why = "; ".join(dict.fromkeys(deaths.unstarted))
+        parts.append(f"{len(deaths.unstarted)} other attempt(s) never ran it ({why})")
     return "; ".join(parts)
 
 

@@ -221,7 +221,8 @@ _backend_values = json_values | st.sampled_from(["inline", "pool", "ray", 1, 0, 
 
 def _backend_section() -> st.SearchStrategy:
     # imports only ever names a module from SAFE_IMPORTS (or is not a list of names at all)
-    imports = st.lists(st.sampled_from(SAFE_IMPORTS), max_size=2) | json_scalars.filter(lambda v: not isinstance(v, str))
+    not_text = json_scalars.filter(lambda v: not isinstance(v, str))
+    imports = st.lists(st.sampled_from(SAFE_IMPORTS), max_size=2) | not_text
     return st.dictionaries(st.sampled_from([k for k in BACKEND_KEYS if k != "imports"]), _backend_values,
                            max_size=3).flatmap(lambda d: st.fixed_dictionaries({}, optional={"imports": imports})
                                                .map(lambda extra: {**d, **extra}))
