@@ -20,6 +20,12 @@ backward, the share in matmul kernels (with the FLOP/s those kernels reach: smal
 below peak), in the attention kernel, and in everything else (elementwise ops, reductions,
 the scan, dispatch). An evaluation pass (128 held-out sequences per task) is timed too; mad-lite
 runs one every 66 updates, so it is reported as its share of 66 rounds.
+`--compile`: the `torch.compile` policy's measurement instead. Per family, the new code's round
+in eager mode against the same stack compiled (inductor, default mode): the first compiled round
+(compile time included) and the steady rounds after it, and the rounds a compile needs to pay
+for itself. A mad-lite evaluation runs at most 400 rounds (fewer once tasks stop), each genome
+is a new graph, and every dropped task changes the stack's shapes (a recompile), so compiling
+pays only where break-even is far below that.
 Run on one thread; on a shared machine, trust ratios within one run more than absolute times.
 """
 
@@ -198,6 +204,48 @@ def measure(impl: str, names: list[str], updates: int) -> dict:
     return out
 
 
+def measure_compile(names: list[str], updates: int) -> None:
+    """Eager against compiled rounds of the task stack, compile time included (see the docstring)."""
+    from common import markdown_table
+    from livgym.models.compiler import build_model
+    from livgym.rewards import training
+
+    torch.set_num_threads(1)
+    mad, config, alone = _task_setup()
+    rows = []
+    for name in names:
+        genome = family_genome(name)
+        results = {}
+        for mode in ("eager", "compiled"):
+            models = []
+            for i, a in enumerate(alone):
+                torch.manual_seed(i)
+                models.append(build_model(genome, mad.mixture_vocab_size(a)))
+            stack = training.stack_models(models)
+            run = torch.compile(stack) if mode == "compiled" else stack
+            optimizer = training.make_optimizer(stack, config.train, fused=True)
+            generators = [torch.Generator().manual_seed(i) for i in range(len(alone))]
+            times = []
+            for _ in range(updates + 1):
+                start = time.perf_counter()
+                batches = [mad.make_mixture_batch(a, config.train.batch_size, g)[0] for a, g in zip(alone, generators)]
+                inputs, targets = training.stack_batches([(b.inputs, b.targets) for b in batches])
+                losses = training.stacked_losses(run, inputs, targets)
+                optimizer.zero_grad(set_to_none=True)
+                losses.sum().backward()
+                training.clip_per_task(stack, config.train.grad_clip)
+                optimizer.step()
+                times.append(time.perf_counter() - start)
+            results[mode] = (times[0], statistics.median(times[1:]))
+        (_, eager), (first, compiled) = results["eager"], results["compiled"]
+        saving = eager - compiled
+        rows.append([name, f"{1e3 * eager:.1f}", f"{first:.1f}", f"{1e3 * compiled:.1f}", f"{eager / compiled:.2f}",
+                     f"{first / saving:.0f}" if saving > 0 else "never"])
+        print("  " + " | ".join(rows[-1]), file=sys.stderr, flush=True)
+    print(markdown_table(["family (x SwiGLU, depth 8)", "eager ms / round", "first compiled round s",
+                          "compiled ms / round", "eager / compiled", "break-even rounds"], rows))
+
+
 def run_old(names: list[str], updates: int, ref: str) -> dict:
     """`measure("old", ...)` in a subprocess that imports livgym from `ref`'s tree."""
     from mad_lite_speed import old_tree
@@ -236,6 +284,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=12, help="timed rounds per family (after 3 warm-up)")
     parser.add_argument("--old-ref", default=OLD_REF)
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--compile", action="store_true", help="measure torch.compile against eager (new code)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     from livgym.models.registry import LIV_CLASSES
@@ -248,6 +297,9 @@ def main() -> None:
 
     torch.set_num_threads(1)
     print(f"machine: {machine()}")
+    if args.compile:
+        measure_compile(names, args.updates)
+        return
     results = []
     for impl in args.impl:
         results.append(measure("new", names, args.updates) if impl == "new" else run_old(names, args.updates,

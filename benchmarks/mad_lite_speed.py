@@ -167,8 +167,10 @@ def main() -> None:
     if args.child:
         child(fidelity, args.genomes[0])
         return
+    import torch
     from common import machine
 
+    torch.set_num_threads(1)  # as the evaluations' subprocesses run, and as `machine()` reports
     available = genome_set(args.random)
     names = list(QUICK) if args.quick else (args.genomes or list(available))
     for name in names:
