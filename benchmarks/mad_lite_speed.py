@@ -160,7 +160,8 @@ def main() -> None:
     parser.add_argument("--fidelity", default=None, help="default mad-lite (mad-lite-short with --quick)")
     parser.add_argument("--old-ref", default=OLD_REF)
     parser.add_argument("--store", default=str(ROOT / "runs" / "benchmarks" / "mad_lite_speed.sqlite"))
-    parser.add_argument("--out", default=None, help="results JSON (default runs/benchmarks/mad_lite_speed-FIDELITY.json)")
+    parser.add_argument("--out", default=None,
+                        help="results JSON (default runs/benchmarks/mad_lite_speed-FIDELITY.json)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     fidelity = args.fidelity or ("mad-lite-short" if args.quick else "mad-lite")

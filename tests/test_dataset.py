@@ -55,7 +55,8 @@ def test_a_dataset_round_trips_and_is_written_deterministically(tmp_path):
         assert (got.genome, got.fidelity, got.status, got.wall_time, got.library_version, got.timestamp) == \
             (r.genome, r.fidelity, r.status, r.wall_time, r.library_version, r.timestamp)
         assert got.metrics.keys() == r.metrics.keys()
-        assert all(g == v or (math.isnan(g) and math.isnan(v)) for g, v in zip(got.metrics.values(), r.metrics.values()))
+        for name, value in r.metrics.items():
+            assert got.metrics[name] == value or math.isnan(got.metrics[name]) and math.isnan(value), name
     assert back[results[0].key].config == {"ran_on": "cpu"}, "where it ran is kept, the rest is the config hash"
     assert back[results[1].key].error == "loss is nan at update 3", "the error's first line"
 
