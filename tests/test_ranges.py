@@ -45,8 +45,10 @@ EPISODE = st.lists(st.tuples(st.booleans(), st.integers(0, 10_000)), min_size=0,
 def test_every_fidelity_has_an_objective_set_here_and_states_known_objectives():
     import livgym.rewards.evaluators  # noqa: F401  (registers every fidelity)
 
-    assert set(FIDELITY_OBJECTIVES) == set(FIDELITIES), "a new fidelity needs its objective set in this test"
-    for fidelity in FIDELITIES:
+    # Only livgym's own: other tests register stand-in fidelities (tests/crash_fidelity.py).
+    shipped = {name for name, factory in FIDELITIES.items() if factory.__module__.startswith("livgym.")}
+    assert set(FIDELITY_OBJECTIVES) == shipped, "a new fidelity needs its objective set in this test"
+    for fidelity in shipped:
         assert set(make_evaluator(fidelity).objective_overrides()) <= set(DEFAULT_OBJECTIVES), fidelity
     assert set(QUALITY_REFERENCES) == set(ZERO_COST_PROXIES)
     for proxy in ZERO_COST_PROXIES:
