@@ -11,13 +11,19 @@ Conventions every space follows:
   `mask(design)[0]` must be True, and `mask(design)[a]` is True exactly where
   `apply(design, a)` is not None.
 - `evaluate` never raises for a failing design: it returns a non-"ok" `Evaluation`.
+
+Searches that do not walk edits use four more answers, with defaults that say plainly when a
+space lacks them: `sample` (uniform random search, initial populations), `features` (the
+surrogate model of model-based search), a flat integer encoding (`encoding_bounds`, `encode`,
+`decode`: NSGA-II's genome, Optuna's parameters) and, where the space can list its designs,
+`designs` (exact optima, the surrogate's enumerated ceiling).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Generic, Hashable, Mapping, TypeVar
+from typing import Any, Generic, Hashable, Mapping, Sequence, TypeVar
 
 import numpy as np
 from gymnasium import spaces
@@ -130,6 +136,43 @@ class SearchSpace(ABC, Generic[Design]):
             candidate = self.apply(design, int(action))
             mask[action] = candidate is not None and allowed(current, self.cheap_metrics(candidate))
         return mask
+
+    # -- for searches that do not walk edits ---------------------------------------------------
+
+    def sample(self, rng: np.random.Generator) -> Design:
+        """A design drawn from the space's documented distribution with `rng` (uniform over the
+        designs where the space can list them)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement sample(rng), which uniform random "
+                                  "search and the initial populations need")
+
+    def features(self, design: Design) -> np.ndarray:
+        """A fixed-length float64 vector that describes `design` to a surrogate model (equal for
+        designs with equal `key`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement features(design), which "
+                                  "model-based search needs")
+
+    def designs(self) -> Sequence[Design] | None:
+        """Every design of the space, in a fixed order, where the space can list them; None otherwise."""
+        return None
+
+    def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Inclusive integer (low, high) of each gene of the flat encoding (`encode` / `decode`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement a flat encoding (encoding_bounds, "
+                                  "encode, decode), which NSGA-II and Optuna search need")
+
+    def encode(self, design: Design) -> np.ndarray:
+        """The design as an int64 vector within `encoding_bounds()`."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement encode(design)")
+
+    def decode(self, vector: Sequence[int]) -> Design | None:
+        """The design a vector within `encoding_bounds()` encodes, or None when it encodes no
+        design of this space (the search draws again; nothing is repaired)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement decode(vector)")
+
+    def crossover_points(self) -> np.ndarray:
+        """Gene indices where a crossover may cut the encoding (a cut at i swaps genes from i on);
+        by default between any two genes."""
+        return np.arange(1, len(self.encoding_bounds()[0]))
 
     def close(self) -> None:
         """Release files or connections the space holds."""

@@ -118,3 +118,26 @@ class TableSearchSpace(SearchSpace[Design]):
 
     def evaluate(self, design: Design) -> Evaluation:
         return Evaluation(self.table[design], "ok", cached=True)
+
+    # -- for searches that do not walk edits: uniform over the table's rows, one-hot features ---
+
+    def sample(self, rng: np.random.Generator) -> Design:
+        return self._designs[int(rng.integers(len(self._designs)))]
+
+    def features(self, design: Design) -> np.ndarray:
+        onehot = np.zeros(int(self._offsets[-1]) - 1, dtype=np.float64)
+        onehot[self._offsets[:-1][np.arange(len(design))] - 1 + np.asarray(design)] = 1.0
+        return onehot
+
+    def designs(self) -> list[Design]:
+        return list(self._designs)
+
+    def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(len(self.choices), dtype=np.int64), np.array(self.choices, dtype=np.int64) - 1
+
+    def encode(self, design: Design) -> np.ndarray:
+        return np.array(design, dtype=np.int64)
+
+    def decode(self, vector: Sequence[int]) -> Design | None:
+        design = tuple(int(v) for v in vector)
+        return design if design in self.table else None
