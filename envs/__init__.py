@@ -46,6 +46,7 @@ ENVS: dict[str, EnvKind] = {
                                   backend=True, device=True, vector_reward=True),
     "livgym/LIVBench-v0": EnvKind("livgym.envs.livbench:LIVBenchEnv"),  # a table: every evaluation is a lookup
     "livgym/LIVBenchMO-v0": EnvKind("livgym.envs.livbench:LIVBenchMOEnv", vector_reward=True),
+    "livgym/NK-v0": EnvKind("livgym.envs.nk_landscape:NKLandscapeEnv"),  # an NK landscape: exact optimum, no table
 }
 
 for _id, _kind in ENVS.items():
@@ -67,6 +68,9 @@ _LAZY = {
     "LIVBenchEnv": "livgym.envs.livbench",
     "LIVBenchMOEnv": "livgym.envs.livbench",
     "LIVBenchSpace": "livgym.envs.livbench",
+    "NKLandscape": "livgym.envs.nk_landscape",
+    "NKLandscapeSpace": "livgym.envs.nk_landscape",
+    "NKLandscapeEnv": "livgym.envs.nk_landscape",
 }
 
 __all__ = ["ENVS", "EnvKind", *_LAZY]
