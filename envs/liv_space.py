@@ -4,6 +4,13 @@ Designs are `Genome`s at one width and head count (default the proxy scale the q
 evaluators train at, `PROXY_WIDTH` / `PROXY_HEADS`), edited through `ActionCodec`'s flat action table. Rewards come from one
 fidelity (`livgym.rewards`) answered through an `EvaluationStore`, so a genome is evaluated once
 per store whatever episode, env copy or process reaches it.
+
+For searches that do not walk edits the space also answers `sample` (`sample_genome`'s
+documented distribution), `features` (a fixed-length vector for surrogate models) and a flat
+integer encoding (`Genome.to_vector` with the genes this space fixes pinned). The designs of
+the space (`contains`) are the genomes the edits can make: at its width and heads, up to
+`max_depth` slots of its classes, every class genome the registry's up to its hyperparameter
+genes (expansion, repeat, window, kernel, short_conv).
 """
 
 from __future__ import annotations
@@ -21,10 +28,11 @@ from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, AdditiveCost, analytic_metrics, efficiency
 from livgym.models.edits import apply_edit
-from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
-from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot
+from livgym.models.genes import HEADS, MAX_SHARING_GROUP, PROXY_HEADS, PROXY_WIDTH, WIDTHS
+from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot, vector_bounds
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
-from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.models.registry import CLASS_GENE_NAMES, CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.models.sampling import sample_genome
 from livgym.models.sharing import SharingLayout
 from livgym.rewards.backends import EvaluationJob, EvaluatorIdentity, JobOutcome
 from livgym.rewards.base import Evaluator, analytic_overrides, make_evaluator
@@ -43,6 +51,33 @@ def _gene_indices(cg: ClassGenome) -> tuple[int, ...]:
     used = cg.used_genes()
     return tuple(HYPERPARAMETER_CHOICES[g].index(int(getattr(cg, g))) + 1 if g in used else 0
                  for g in HYPERPARAMETER_GENES)
+
+
+#: positions, in a class genome's 11-gene vector, of the genes edits never change (its structure)
+STRUCTURE_GENES: tuple[int, ...] = tuple(i for i, n in enumerate(CLASS_GENE_NAMES) if n not in HYPERPARAMETER_CHOICES)
+_SLOT_GENES = 5  # genes per slot of the flat vector (`Genome.to_vector`)
+_CLASS_GENES = len(CLASS_GENE_NAMES)
+
+
+def _structure(cg: ClassGenome) -> tuple[int, ...]:
+    vector = cg.to_vector()
+    return tuple(vector[i] for i in STRUCTURE_GENES)
+
+
+@lru_cache(maxsize=4096)
+def _class_column(classes: tuple[int, ...], cg: ClassGenome) -> int:
+    """The one-hot column (1-based; 0 is the empty slot) that stands for a normalised class
+    genome among `classes`: the first class whose registry genome it is, else the first with its
+    structure (the hyperparameter genes tell the rest), else `len(classes) + 1` ("other").
+    A function of the normalised genome alone, as the canonical hash is."""
+    for k, c in enumerate(classes):
+        if CLASSES_BY_ID[c].genome.normalized() == cg:
+            return k + 1
+    structure = _structure(cg)
+    for k, c in enumerate(classes):
+        if _structure(CLASSES_BY_ID[c].genome) == structure:
+            return k + 1
+    return len(classes) + 1
 
 
 _MAX_SEED = 2**63 - 1  # the store keeps seeds as SQLite integers
@@ -164,6 +199,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
         # and, once reported, the same answer as a revisit (cached).
         self._results: Memo[str, Evaluation] = Memo(1 << 16)
         self._contributions: Memo[tuple[int, ClassGenome], AdditiveCost] = Memo()
+        self._features: Memo[Genome, np.ndarray] = Memo()
 
     # -- episodes ------------------------------------------------------------------------
 
@@ -354,6 +390,144 @@ class LIVSearchSpace(SearchSpace[Genome]):
         """Per slot: it owns its featurizer and features and no other slot uses them."""
         layout = SharingLayout.of(genome.slots)
         return [layout.featurizer.alone(p) and layout.feature.alone(p) for p in range(genome.depth)]
+
+    # -- for searches that do not walk edits ---------------------------------------------------
+
+    def contains(self, genome: Genome) -> bool:
+        """Whether `genome` is one the edits can make (up to the canonical form): this space's
+        width and heads, at most `max_depth` slots, slot classes among the space's, and every used
+        class genome the registry's but for its hyperparameter genes."""
+        if (genome.width, genome.heads) != (self.width, self.heads) or genome.depth > self.max_depth:
+            return False
+        classes = set(self.codec.classes)
+        if any(s.liv_class not in classes for s in genome.slots):
+            return False
+        return all(_structure(genome.class_genome(c)) == _structure(CLASSES_BY_ID[c].genome)
+                   for c in genome.used_classes())
+
+    def sample(self, rng: np.random.Generator) -> Genome:
+        """`livgym.models.sampling.sample_genome` over this space's classes, depth 1..max_depth,
+        at its width and heads, with registry class genomes (see its docstring)."""
+        return sample_genome(rng, self.codec.classes, self.width, self.heads, self.max_depth)
+
+    def features(self, genome: Genome) -> np.ndarray:
+        """A float64 vector of fixed length for this space (read-only; memoised):
+
+        - per slot position 0..max_depth-1: a one-hot over (empty, each of the space's classes,
+          "other") of the slot's class genome (`_class_column`: what it builds, not its id), the
+          distances to the slot's featurizer and feature producers / max_depth, and each
+          hyperparameter gene's choice index / table size (0 where the class ignores the gene);
+        - a histogram of the slots' class columns (counts / max_depth), blind to slot order;
+        - depth / max_depth;
+        - log10(1 + value) of each cheap (analytic) metric, by name in sorted order.
+
+        Everything is read from the canonical genome, so designs with equal `key` get equal
+        vectors.
+        """
+        return self._features.get(genome, lambda: self._featurize(genome))
+
+    def _featurize(self, genome: Genome) -> np.ndarray:
+        if genome.depth > self.max_depth:
+            raise ValueError(f"genome {genome.to_string()!r} has depth {genome.depth} > max_depth={self.max_depth}")
+        canon = genome.canonical()
+        classes, depth = self.codec.classes, self.max_depth
+        columns = len(classes) + 2  # empty, the classes, other
+        sizes = np.array([len(HYPERPARAMETER_CHOICES[g]) for g in HYPERPARAMETER_GENES], dtype=np.float64)
+        per_slot = np.zeros((depth, columns + 2 + len(sizes)), dtype=np.float64)
+        per_slot[canon.depth:, 0] = 1.0
+        histogram = np.zeros(columns - 1, dtype=np.float64)
+        layout = SharingLayout.of(canon.slots)
+        for p in range(canon.depth):
+            cg = canon.slot_genome(p)
+            column = _class_column(classes, cg.normalized())
+            per_slot[p, column] = 1.0
+            histogram[column - 1] += 1.0
+            per_slot[p, columns] = (p - layout.featurizer.producer(p)) / depth
+            per_slot[p, columns + 1] = (p - layout.feature.producer(p)) / depth
+            per_slot[p, columns + 2:] = np.asarray(_gene_indices(cg), dtype=np.float64) / sizes
+        metrics = self.cheap_metrics(genome)
+        values = np.array([metrics[name] for name in self._feature_metrics], dtype=np.float64)
+        out = np.concatenate([per_slot.reshape(-1), histogram / depth, [canon.depth / depth], np.log10(1.0 + values)])
+        out.flags.writeable = False
+        return out
+
+    @property
+    def _feature_metrics(self) -> tuple[str, ...]:
+        """The cheap metrics `features` reads, by name (those of the build start: a fixed set)."""
+        if "_metric_names" not in self.__dict__:
+            self.__dict__["_metric_names"] = tuple(sorted(self.cheap_metrics(self.build_start)))
+        return self.__dict__["_metric_names"]
+
+    def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """`livgym.models.genome.vector_bounds(max_depth)` narrowed to this space: width and heads
+        pinned to the space's; slot classes 0 (empty) .. the largest of the space's classes (a
+        class between them that is not the space's decodes to None); sharing groups
+        1..max_depth // 2 (the most a canonical genome numbers); every class genome's structure
+        genes and the genes its class ignores pinned to the registry's, and classes outside the
+        space pinned whole, so only hyperparameters that change a design of the space are free."""
+        low, high = vector_bounds(self.max_depth)
+        low[0] = high[0] = WIDTHS.index(self.width) + 1
+        low[1] = high[1] = HEADS.index(self.heads) + 1
+        groups = min(MAX_SHARING_GROUP, max(1, self.max_depth // 2))
+        slots = np.arange(self.max_depth) * _SLOT_GENES + 2
+        high[slots] = max(self.codec.classes)
+        high[slots + 1] = high[slots + 3] = groups
+        for k, cid in enumerate(CLASS_IDS):
+            start = 2 + _SLOT_GENES * self.max_depth + _CLASS_GENES * k
+            pinned = self._pinned_class_genes(cid)
+            low[start + pinned] = high[start + pinned] = np.asarray(CLASSES_BY_ID[cid].genome.to_vector())[pinned]
+        return low, high
+
+    def _pinned_class_genes(self, cid: int) -> np.ndarray:
+        """Positions in class `cid`'s 11 genes that no design of this space changes."""
+        if cid not in self.codec.classes:
+            return np.arange(_CLASS_GENES)
+        used = CLASSES_BY_ID[cid].genome.used_genes()
+        return np.array([i for i, n in enumerate(CLASS_GENE_NAMES) if i in STRUCTURE_GENES or n not in used],
+                        dtype=np.int64)
+
+    def encode(self, genome: Genome) -> np.ndarray:
+        """The canonical form's `to_vector(max_depth)`, with genes a class ignores reset to the
+        registry's (neither changes the design's key)."""
+        if not self.contains(genome):
+            raise ValueError(f"genome {genome.to_string()!r} is not a design of {self!r}")
+        vector = genome.canonical().to_vector(self.max_depth)
+        base = 2 + _SLOT_GENES * self.max_depth
+        for k, cid in enumerate(CLASS_IDS):
+            pinned = base + _CLASS_GENES * k + self._pinned_class_genes(cid)
+            vector[pinned] = np.asarray(CLASSES_BY_ID[cid].genome.to_vector())[pinned - base - _CLASS_GENES * k]
+        return vector
+
+    def decode(self, vector: Sequence[int]) -> Genome | None:
+        """The genome `Genome.from_vector` reads, or None when the vector is outside
+        `encoding_bounds()`, is no valid genome, or is a genome this space does not contain."""
+        bounds = self.__dict__.get("_bounds")
+        if bounds is None:
+            bounds = self.__dict__["_bounds"] = self.encoding_bounds()
+        low, high = bounds
+        try:
+            x = np.asarray(vector)
+        except (TypeError, ValueError):
+            return None
+        if x.shape != low.shape or x.dtype.kind not in "iuf" or (x.dtype.kind == "f" and not np.all(x == np.round(x))):
+            return None
+        x = x.astype(np.int64)
+        if np.any(x < low) or np.any(x > high):
+            return None
+        try:
+            genome = Genome.from_vector(x, self.max_depth)
+        except ValueError:
+            return None
+        return genome if self.contains(genome) else None
+
+    def crossover_points(self) -> np.ndarray:
+        """Slot boundaries, as NSGA-II has always cut this genome: before slots 1..max_depth-1,
+        and between the last slot and the class-genome table."""
+        return 2 + _SLOT_GENES * np.arange(1, self.max_depth + 1)
+
+    def designs(self) -> None:
+        """None: the space is far too large to list."""
+        return None
 
     # -- lifetime ----------------------------------------------------------------------------
 

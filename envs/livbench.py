@@ -11,6 +11,11 @@ differs from the Design env: a build episode does not end on reaching max depth 
 Objectives default to the table's own ranges (`bench_objective_overrides`): each metric's best
 value in the table has utility 1 and its worst 0, so no objective swamps the others. The known
 optima for a weighting (`known_optima`) make a run's regret and hypervolume ratio exact.
+
+For searches that do not walk edits the table lists its designs: `designs()` is every row (in
+the order of their canonical hashes), `sample` is uniform over them, and the flat encoding
+pins the class-genome table to the registry's (the table holds registry class genomes only),
+so only the slot genes are searched and anything that is not a row decodes to None.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from livgym.envs.liv_space import DEFAULT_BUILD_START, LIVSearchSpace
 from livgym.envs.space import MODES, Evaluation
 from livgym.models.edits import apply_edit
 from livgym.models.genome import Genome
+from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID
 from livgym.rewards.objectives import DEFAULT_OBJECTIVE_NAMES, ObjectiveSet, make_scalariser
 from livgym.rewards.pareto import ParetoArchive
 
@@ -147,6 +153,34 @@ class LIVBenchSpace(LIVSearchSpace):
         status = self.index.status[key]
         error = None if status == "ok" else f"the table's evaluation of this design ended {status}"
         return Evaluation(self.index.metrics[key], status, True, error, {"fidelity": self.index.spec["fidelity"]})
+
+    # -- for searches that do not walk edits ---------------------------------------------------
+
+    @property
+    def _rows(self) -> list[Genome]:
+        """Every row's genome, in the order of the rows' canonical hashes (parsed once per copy)."""
+        rows = self.__dict__.get("_row_genomes")
+        if rows is None:
+            genomes = self.index.genomes
+            rows = self.__dict__["_row_genomes"] = [Genome.from_string(genomes[k]) for k in sorted(genomes)]
+        return rows
+
+    def sample(self, rng: np.random.Generator) -> Genome:
+        """A row drawn uniformly (one `rng.integers` over `designs()`)."""
+        rows = self._rows
+        return rows[int(rng.integers(len(rows)))]
+
+    def designs(self) -> list[Genome]:
+        return list(self._rows)
+
+    def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The LIV space's bounds with the whole class-genome table pinned to the registry's."""
+        low, high = super().encoding_bounds()
+        base = 2 + 5 * self.max_depth
+        for k, cid in enumerate(CLASS_IDS):
+            genes = slice(base + 11 * k, base + 11 * (k + 1))
+            low[genes] = high[genes] = CLASSES_BY_ID[cid].genome.to_vector()
+        return low, high
 
     def __repr__(self) -> str:
         return f"LIVBenchSpace(table={self.table_path or LIVBENCH_V0.name!r}, designs={len(self.index.genomes)})"
