@@ -10,4 +10,5 @@ from __future__ import annotations
 
 WANDB_MODES: tuple[str, ...] = ("offline", "online", "disabled")
 DEFAULT_WANDB_MODE = "offline"  # needs no account, and keeps every run uploadable later
-BUILTIN_METHODS: tuple[str, ...] = ("random", "evolution", "nsga2", "maskable_ppo", "ppo", "a2c", "recurrent_ppo")
+BUILTIN_METHODS: tuple[str, ...] = ("random", "evolution", "nsga2", "optuna", "maskable_ppo", "ppo", "a2c",
+                                   "recurrent_ppo")

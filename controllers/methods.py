@@ -15,6 +15,7 @@ from stable_baselines3 import A2C, PPO
 from livgym.controllers.baselines import EvolutionParams, RandomSearchParams, random_search, regularized_evolution
 from livgym.controllers.contract import SearchMethod
 from livgym.controllers.nsga2 import NSGA2Params, nsga2_search
+from livgym.controllers.optuna_search import OptunaParams, optuna_search
 from livgym.controllers.rl import A2CParams, MaskablePPOParams, PPOParams, RecurrentPPOParams, rl_search
 
 METHODS: dict[str, SearchMethod] = {}
@@ -44,6 +45,8 @@ register(SearchMethod("random", RandomSearchParams, random_search, "random maske
 register(SearchMethod("evolution", EvolutionParams, regularized_evolution,
                       "regularized (aging) evolution: tournament, one-edit mutation, oldest out"))
 register(SearchMethod("nsga2", NSGA2Params, nsga2_search, "NSGA-II on the flat genome, as STAR searches"))
+register(SearchMethod("optuna", OptunaParams, optuna_search,
+                      "Bayesian optimisation with Optuna (TPE; gp: Gaussian process) over the space's flat encoding"))
 register(SearchMethod("maskable_ppo", MaskablePPOParams, rl_search(MaskablePPO),
                       "PPO that only ever picks allowed edits (sb3-contrib's MaskablePPO)"))
 register(SearchMethod("ppo", PPOParams, rl_search(PPO), "PPO without masks: an invalid edit costs a penalty"))
