@@ -6,8 +6,10 @@ fidelity (`livgym.rewards`) answered through an `EvaluationStore`, so a genome i
 per store whatever episode, env copy or process reaches it.
 
 For searches that do not walk edits the space also answers `sample` (`sample_genome`'s
-documented distribution), `features` (a fixed-length vector for surrogate models) and a flat
-integer encoding (`Genome.to_vector` with the genes this space fixes pinned). The designs of
+documented distribution), `features` (a fixed-length vector for surrogate models) and a dense
+flat integer encoding (`livgym.envs.liv_encoding`: per slot a class among the space's and two
+sharing labels, then the class-genome table with the genes this space fixes pinned; most
+vectors within its bounds decode to a design, so model-based samplers can learn). The designs of
 the space (`contains`) are the genomes the edits can make: at its width and heads, up to
 `max_depth` slots of its classes, every class genome the registry's up to its hyperparameter
 genes (expansion, repeat, window, kernel, short_conv).
@@ -24,14 +26,15 @@ import numpy as np
 from gymnasium import spaces
 
 from livgym.envs.actions import HYPERPARAMETER_GENES, ActionCodec
+from livgym.envs.liv_encoding import STRUCTURE_GENES, LIVEncoding
 from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, AdditiveCost, analytic_metrics, efficiency
 from livgym.models.edits import apply_edit
-from livgym.models.genes import HEADS, MAX_SHARING_GROUP, PROXY_HEADS, PROXY_WIDTH, WIDTHS
-from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot, vector_bounds
+from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
+from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
-from livgym.models.registry import CLASS_GENE_NAMES, CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
+from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
 from livgym.models.sampling import sample_genome
 from livgym.models.sharing import SharingLayout
 from livgym.rewards.backends import EvaluationJob, EvaluatorIdentity, JobOutcome
@@ -53,10 +56,6 @@ def _gene_indices(cg: ClassGenome) -> tuple[int, ...]:
                  for g in HYPERPARAMETER_GENES)
 
 
-#: positions, in a class genome's 11-gene vector, of the genes edits never change (its structure)
-STRUCTURE_GENES: tuple[int, ...] = tuple(i for i, n in enumerate(CLASS_GENE_NAMES) if n not in HYPERPARAMETER_CHOICES)
-_SLOT_GENES = 5  # genes per slot of the flat vector (`Genome.to_vector`)
-_CLASS_GENES = len(CLASS_GENE_NAMES)
 
 
 def _structure(cg: ClassGenome) -> tuple[int, ...]:
@@ -458,72 +457,45 @@ class LIVSearchSpace(SearchSpace[Genome]):
             self.__dict__["_metric_names"] = tuple(sorted(self.cheap_metrics(self.build_start)))
         return self.__dict__["_metric_names"]
 
-    def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """`livgym.models.genome.vector_bounds(max_depth)` narrowed to this space: width and heads
-        pinned to the space's; slot classes 0 (empty) .. the largest of the space's classes (a
-        class between them that is not the space's decodes to None); sharing groups
-        1..max_depth // 2 (the most a canonical genome numbers); every class genome's structure
-        genes and the genes its class ignores pinned to the registry's, and classes outside the
-        space pinned whole, so only hyperparameters that change a design of the space are free."""
-        low, high = vector_bounds(self.max_depth)
-        low[0] = high[0] = WIDTHS.index(self.width) + 1
-        low[1] = high[1] = HEADS.index(self.heads) + 1
-        groups = min(MAX_SHARING_GROUP, max(1, self.max_depth // 2))
-        slots = np.arange(self.max_depth) * _SLOT_GENES + 2
-        high[slots] = max(self.codec.classes)
-        high[slots + 1] = high[slots + 3] = groups
-        for k, cid in enumerate(CLASS_IDS):
-            start = 2 + _SLOT_GENES * self.max_depth + _CLASS_GENES * k
-            pinned = self._pinned_class_genes(cid)
-            low[start + pinned] = high[start + pinned] = np.asarray(CLASSES_BY_ID[cid].genome.to_vector())[pinned]
-        return low, high
+    # The flat encoding (`livgym.envs.liv_encoding`: its docstring documents every gene).
 
-    def _pinned_class_genes(self, cid: int) -> np.ndarray:
-        """Positions in class `cid`'s 11 genes that no design of this space changes."""
-        if cid not in self.codec.classes:
-            return np.arange(_CLASS_GENES)
-        used = CLASSES_BY_ID[cid].genome.used_genes()
-        return np.array([i for i, n in enumerate(CLASS_GENE_NAMES) if i in STRUCTURE_GENES or n not in used],
-                        dtype=np.int64)
+    @property
+    def encoding(self) -> LIVEncoding:
+        """The space's dense flat encoding (made once per copy)."""
+        encoding = self.__dict__.get("_encoding")
+        if encoding is None:
+            encoding = self.__dict__["_encoding"] = LIVEncoding(self.max_depth, self.codec.classes, self.width,
+                                                                self.heads, self._free_hyperparameters)
+        return encoding
+
+    #: whether the class-genome table's hyperparameter genes are free (LIV-Bench pins them)
+    _free_hyperparameters = True
+
+    def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per slot a class gene (0 = empty, k = the space's k-th class; slot 0 never empty) and
+        a featurizer and a feature label gene (0..max_depth // 2), then the class-genome table
+        with every gene the space fixes pinned (see `livgym.envs.liv_encoding`)."""
+        low, high = self.encoding.bounds
+        return low.copy(), high.copy()
 
     def encode(self, genome: Genome) -> np.ndarray:
-        """The canonical form's `to_vector(max_depth)`, with genes a class ignores reset to the
-        registry's (neither changes the design's key)."""
+        """The one canonical vector of the genome's key (see `livgym.envs.liv_encoding`)."""
         if not self.contains(genome):
             raise ValueError(f"genome {genome.to_string()!r} is not a design of {self!r}")
-        vector = genome.canonical().to_vector(self.max_depth)
-        base = 2 + _SLOT_GENES * self.max_depth
-        for k, cid in enumerate(CLASS_IDS):
-            pinned = base + _CLASS_GENES * k + self._pinned_class_genes(cid)
-            vector[pinned] = np.asarray(CLASSES_BY_ID[cid].genome.to_vector())[pinned - base - _CLASS_GENES * k]
-        return vector
+        return self.encoding.encode(genome)
 
     def decode(self, vector: Sequence[int]) -> Genome | None:
-        """The genome `Genome.from_vector` reads, or None when the vector is outside
-        `encoding_bounds()`, is no valid genome, or is a genome this space does not contain."""
-        bounds = self.__dict__.get("_bounds")
-        if bounds is None:
-            bounds = self.__dict__["_bounds"] = self.encoding_bounds()
-        low, high = bounds
-        try:
-            x = np.asarray(vector)
-        except (TypeError, ValueError):
-            return None
-        if x.shape != low.shape or x.dtype.kind not in "iuf" or (x.dtype.kind == "f" and not np.all(x == np.round(x))):
-            return None
-        x = x.astype(np.int64)
-        if np.any(x < low) or np.any(x > high):
-            return None
-        try:
-            genome = Genome.from_vector(x, self.max_depth)
-        except ValueError:
-            return None
-        return genome if self.contains(genome) else None
+        """The genome the vector encodes, ignoring the genes of empty slots, of slots after the
+        first empty one, of classes no slot uses and the labels a class cannot use; None when
+        the vector is outside `encoding_bounds()` or encodes no design of this space (a sharing
+        the rules forbid, an unbuildable class genome, a genome the space does not contain)."""
+        genome = self.encoding.decode(vector)
+        return genome if genome is not None and self.contains(genome) else None
 
     def crossover_points(self) -> np.ndarray:
-        """Slot boundaries, as NSGA-II has always cut this genome: before slots 1..max_depth-1,
-        and between the last slot and the class-genome table."""
-        return 2 + _SLOT_GENES * np.arange(1, self.max_depth + 1)
+        """Slot boundaries: before slots 1..max_depth-1, and between the last slot and the
+        class-genome table."""
+        return self.encoding.crossover_points()
 
     def designs(self) -> None:
         """None: the space is far too large to list."""

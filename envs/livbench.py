@@ -13,9 +13,11 @@ value in the table has utility 1 and its worst 0, so no objective swamps the oth
 optima for a weighting (`known_optima`) make a run's regret and hypervolume ratio exact.
 
 For searches that do not walk edits the table lists its designs: `designs()` is every row (in
-the order of their canonical hashes), `sample` is uniform over them, and the flat encoding
-pins the class-genome table to the registry's (the table holds registry class genomes only),
-so only the slot genes are searched and anything that is not a row decodes to None.
+the order of their canonical hashes), `sample` is uniform over them, and the flat encoding is the
+LIV space's dense one (`livgym.envs.liv_encoding`) with the class-genome table pinned to the
+registry's (the table holds registry class genomes only): per slot a class gene (0 = empty,
+1..4 = classes 1, 5, 7, 9) and a featurizer and a feature label (0..2), 12 genes in all, of
+which most vectors decode to a row; anything that is not a row decodes to None.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from livgym.envs.liv_space import DEFAULT_BUILD_START, LIVSearchSpace
 from livgym.envs.space import MODES, Evaluation
 from livgym.models.edits import apply_edit
 from livgym.models.genome import Genome
-from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID
 from livgym.rewards.objectives import DEFAULT_OBJECTIVE_NAMES, ObjectiveSet, make_scalariser
 from livgym.rewards.pareto import ParetoArchive
 
@@ -173,14 +174,8 @@ class LIVBenchSpace(LIVSearchSpace):
     def designs(self) -> list[Genome]:
         return list(self._rows)
 
-    def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """The LIV space's bounds with the whole class-genome table pinned to the registry's."""
-        low, high = super().encoding_bounds()
-        base = 2 + 5 * self.max_depth
-        for k, cid in enumerate(CLASS_IDS):
-            genes = slice(base + 11 * k, base + 11 * (k + 1))
-            low[genes] = high[genes] = CLASSES_BY_ID[cid].genome.to_vector()
-        return low, high
+    #: the table holds registry class genomes only: the encoding pins the whole class-genome table
+    _free_hyperparameters = False
 
     def __repr__(self) -> str:
         return f"LIVBenchSpace(table={self.table_path or LIVBENCH_V0.name!r}, designs={len(self.index.genomes)})"

@@ -171,20 +171,121 @@ def test_liv_encoding_pins_what_the_space_fixes_and_cuts_at_slot_boundaries():
     space = LIVSearchSpace(max_depth=3, fidelity="analytic", classes=[1, 5, 9])
     low, high = space.encoding_bounds()
     assert low[0] == high[0] and low[1] == high[1], "width and heads are the space's"
-    assert list(high[[2, 7, 12]]) == [9, 9, 9]
+    slots = np.array([2, 5, 8])
+    assert list(low[slots]) == [1, 0, 0] and list(high[slots]) == [3, 3, 3], "class genes index the space's 3 classes"
+    assert list(high[slots + 1]) == list(high[slots + 2]) == [1, 1, 1], "labels 0..max_depth // 2"
     vector = space.encode(Genome((Slot(5), Slot(9)), space.width, space.heads))
-    vector[7] = 7  # GConv-1: within the bounds, not one of the space's classes
-    assert space.decode(vector) is None
-    vector[7] = 1
+    assert list(vector[slots]) == [2, 3, 0]
+    vector[5] = 1
     assert space.decode(vector) == Genome((Slot(5), Slot(1)), space.width, space.heads)
     assert not space.contains(Genome((Slot(7),), space.width, space.heads))
     assert not space.contains(Genome((Slot(1),), 128, 4))
     with pytest.raises(ValueError, match="is not a design of"):
         space.encode(Genome((Slot(7),), space.width, space.heads))
-    assert list(space.crossover_points()) == [7, 12, 17]
+    assert list(space.crossover_points()) == [5, 8, 11]
+    sa1 = 2 + 3 * 3  # class 1's table genes: only its used hyperparameters are free
+    free = {i - sa1 for i in np.flatnonzero(low < high) if sa1 <= i < sa1 + 11}
+    assert free == {5, 6, 7}, "expansion, repeat, short_conv"
+    assert high[sa1 + 6] == 3, "repeat 8 does not divide 4 heads: the bounds leave it out"
+    gconv = sa1 + 11 * 6  # class 7, outside the space: pinned whole
+    assert np.array_equal(low[gconv:gconv + 11], high[gconv:gconv + 11])
     bench = LIVBenchSpace()
     low, high = bench.encoding_bounds()
-    assert np.array_equal(low[2 + 5 * bench.max_depth:], high[2 + 5 * bench.max_depth:]), "class genes pinned"
+    assert np.array_equal(low[2 + 3 * bench.max_depth:], high[2 + 3 * bench.max_depth:]), "class genes pinned"
+    assert int(np.sum(low < high)) == 12
+
+
+def uniform_vectors(space, n: int, seed: int = 0) -> list[np.ndarray]:
+    low, high = space.encoding_bounds()
+    rng = np.random.default_rng(seed)
+    return [rng.integers(low, high + 1) for _ in range(n)]
+
+
+@pytest.mark.parametrize("make", [LIVBenchSpace, lambda: LIVSearchSpace(max_depth=8, fidelity="analytic")],
+                         ids=["livbench", "liv8"])
+def test_most_uniform_vectors_decode_and_encode_is_canonical_for_them(make):
+    # The old encoding (Genome.to_vector) decoded none of 20,000 such vectors on either space.
+    space = make()
+    decoded = [d for d in map(space.decode, uniform_vectors(space, 2000)) if d is not None]
+    assert len(decoded) > 0.5 * 2000, len(decoded)
+    for design in decoded[:300]:
+        assert space.contains(design)
+        vector = space.encode(design)
+        again = space.decode(vector)
+        assert again is not None and space.key(again) == space.key(design)
+        assert np.array_equal(space.encode(again), vector), "one vector per key"
+    if isinstance(space, LIVBenchSpace):
+        assert all(space.key(d) in space.index.genomes for d in decoded), "LIV-Bench decodes to rows only"
+        assert len({space.key(d) for d in decoded}) > 500
+
+
+def test_every_livbench_row_round_trips_and_gets_its_own_vector():
+    space = LIVBenchSpace()
+    vectors = set()
+    for design in space.designs():
+        vector = space.encode(design)
+        decoded = space.decode(vector)
+        assert decoded is not None and space.key(decoded) == space.key(design), space.describe(design)
+        vectors.add(vector.tobytes())
+    assert len(vectors) == len(space.designs())
+
+
+def test_liv_designs_with_hyperparameter_edits_round_trip_and_equal_keys_encode_alike():
+    space = LIVSearchSpace(max_depth=6, fidelity="analytic")
+    rng = np.random.default_rng(7)
+    vectors: dict[str, set[bytes]] = {}
+    edited = 0
+    for _ in range(60):  # samples, then random valid edits (hyperparameter steps among them)
+        genome = space.sample(rng)
+        for _ in range(5):
+            genome = space.apply(genome, int(rng.choice(np.flatnonzero(space.mask(genome)[1:]) + 1)))
+        edited += bool(genome.canonical().class_overrides)
+        vector = space.encode(genome)
+        decoded = space.decode(vector)
+        assert decoded is not None and space.key(decoded) == space.key(genome), space.describe(genome)
+        vectors.setdefault(space.key(genome), set()).add(vector.tobytes())
+    assert edited >= 10
+    w, h, c = space.width, space.heads, CLASSES_BY_ID
+    pairs = [
+        (Genome((Slot(1, 3, 2), Slot(1, 3, 2), Slot(9)), w, h), Genome((Slot(1, 1, 2), Slot(1, 1, 2), Slot(9)), w, h)),
+        (Genome((Slot(5, 1, 1, 4, 2), Slot(9)), w, h), Genome((Slot(5), Slot(9)), w, h)),
+        (Genome((Slot(3), Slot(9)), w, h, ((3, replace(c[3].genome, repeat=1)),)), Genome((Slot(1), Slot(9)), w, h)),
+        # two class ids with one genome share a featurizer: encoded as one class
+        (Genome((Slot(1, 1, 2), Slot(3, 1, 2)), w, h, ((3, replace(c[3].genome, repeat=1)),)),
+         Genome((Slot(1, 1, 2), Slot(1, 1, 2)), w, h)),
+    ]
+    for a, b in pairs:
+        assert space.key(a) == space.key(b)
+        assert np.array_equal(space.encode(a), space.encode(b)), (a, b)
+
+
+def test_dont_care_genes_are_ignored_and_forbidden_sharing_decodes_to_none():
+    space = LIVSearchSpace(max_depth=4, fidelity="analytic", classes=[1, 5, 9])
+    w, h = space.width, space.heads
+    genome = Genome((Slot(1, 1, 2, 1, 2), Slot(1, 1, 1, 1, 2), Slot(9)), w, h)  # slot 1 reads slot 0's features
+    vector = space.encode(genome)
+    # per slot (class, featurizer label, feature label); slot 0's featurizer group of one is no sharing
+    assert list(vector[2:14]) == [1, 0, 1, 1, 0, 1, 3, 0, 0, 0, 0, 0]
+    low, high = space.encoding_bounds()
+    rec1_expansion = 14 + 11 * 4 + 5  # class 5 (Rec-1), which no slot uses
+    dont_care = [(3, 2),  # a featurizer label no other slot of the class carries
+                 (9, 1), (10, 2),  # the memoryless slot's labels (no other slot of its class)
+                 (12, 2), (13, 1),  # the empty slot's labels
+                 (rec1_expansion, 1)]
+    for gene, value in dont_care:
+        mutant = vector.copy()
+        mutant[gene] = value
+        assert low[gene] <= value <= high[gene] and value != vector[gene]
+        decoded = space.decode(mutant)
+        assert decoded is not None and space.key(decoded) == space.key(genome), gene
+    tail = vector.copy()
+    tail[5] = 0  # slot 1 empty: it and every later slot are ignored
+    assert space.decode(tail) == Genome((Slot(1),), w, h)
+    rule3 = vector.copy()
+    rule3[[3, 6]] = 1  # slot 1, a feature consumer, would also share slot 0's featurizer
+    assert space.decode(rule3) is None
+    rule3[2] = 2  # slot 0 Rec-1: now the labels name different groups and nothing is forbidden
+    assert space.decode(rule3) == Genome((Slot(5), Slot(1), Slot(9)), w, h)
 
 
 # -- the random baselines on LIVBench-v0 -------------------------------------------------------
