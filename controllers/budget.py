@@ -52,7 +52,8 @@ class SearchTracker:
         self._revisits_at_last_new = 0
         self._seen: set[str] = set()
         self.best_reward = -math.inf
-        self.best_quality = -math.inf  # the best `quality` metric seen (for progress displays)
+        #: the best raw value of the first objective seen (NaN before any; for progress displays)
+        self.best_first = math.nan
 
     @property
     def used(self) -> int:
@@ -92,8 +93,12 @@ class SearchTracker:
         if info["status"] == "ok" and all(k in metrics for k in (o.key for o in self.objectives.objectives)):
             self.archive.add(key, metrics, {"genome": info["genome"]})
         self.best_reward = max(self.best_reward, scalar)
-        if info["status"] == "ok" and math.isfinite(metrics.get("quality", math.nan)):
-            self.best_quality = max(self.best_quality, metrics["quality"])
+        first = self.objectives.objectives[0]
+        value = metrics.get(first.key, math.nan)
+        if info["status"] == "ok" and math.isfinite(value) and not (
+                math.isfinite(self.best_first) and (value <= self.best_first if first.direction == "max"
+                                                    else value >= self.best_first)):
+            self.best_first = value
         self.records.append(EvaluationRecord(
             index=self.used + 1, genome=info["genome"], genome_hash=key, status=info["status"],
             from_store=bool(info["cache_hit"]), reward=scalar, utilities=utilities, metrics=metrics,

@@ -175,14 +175,16 @@ def _axis_label(objective: Objective) -> str:
 
 
 def plot_progress(tracker: SearchTracker, path: str | Path) -> Path:
-    """Best reward (with each design's reward, faint), best quality (when quality is measured)
-    and the front's hypervolume against the number of unique evaluations: the budget every
-    method spends, so methods compare on one axis."""
+    """Best reward (with each design's reward, faint), the best value so far of the objective the
+    Pareto plot puts upright (quality, else the first), and the front's hypervolume, against the
+    number of unique evaluations: the budget every method spends, so methods compare on one axis."""
     records = tracker.records
-    qualities = [r.metrics.get("quality", math.nan) if r.status == "ok" else math.nan for r in records]
-    with_quality = any(math.isfinite(q) for q in qualities)
-    fig = Figure(figsize=(6.0, 6.8 if with_quality else 5.0), layout="constrained")
-    axes = fig.subplots(3 if with_quality else 2, 1, sharex=True)
+    objective = _pareto_axes(tracker.objectives.objectives)[0]
+    values = np.array([r.metrics.get(objective.key, math.nan) if r.status == "ok" else math.nan for r in records],
+                      dtype=np.float64)
+    with_values = bool(np.any(np.isfinite(values)))
+    fig = Figure(figsize=(6.0, 6.8 if with_values else 5.0), layout="constrained")
+    axes = fig.subplots(3 if with_values else 2, 1, sharex=True)
     reward_ax, hv_ax = axes[0], axes[-1]
     index = [r.index for r in records]
     if records:
@@ -192,11 +194,15 @@ def plot_progress(tracker: SearchTracker, path: str | Path) -> Path:
         hv_ax.step(index, [r.hypervolume for r in records], where="post", color="#55a868")
     else:
         reward_ax.text(0.5, 0.5, "no evaluations yet", transform=reward_ax.transAxes, ha="center", va="center")
-    if with_quality:
-        best = np.fmax.accumulate(np.where(np.isfinite(qualities), qualities, -np.inf))
-        axes[1].scatter(index, qualities, s=8, color="0.6", alpha=0.5)
+    if with_values:
+        maximise = objective.direction == "max"
+        filled = np.where(np.isfinite(values), values, -np.inf if maximise else np.inf)
+        best = (np.maximum if maximise else np.minimum).accumulate(filled)
+        axes[1].scatter(index, values, s=8, color="0.6", alpha=0.5)
         axes[1].step(index, np.where(np.isfinite(best), best, np.nan), where="post", color="#c44e52")
-        axes[1].set_ylabel("quality (best so far)")
+        axes[1].set_ylabel(f"{objective.name} (best so far)")
+        if objective.scale == "log" and np.all(values[np.isfinite(values)] > 0):
+            _log_axis(axes[1], "y")
     reward_ax.set_ylabel("reward")
     hv_ax.set_ylabel("hypervolume (utility space)")
     hv_ax.set_xlabel("unique evaluations")
@@ -204,6 +210,14 @@ def plot_progress(tracker: SearchTracker, path: str | Path) -> Path:
     for ax in axes:
         ax.grid(True, alpha=0.3)
     fig.suptitle(f"Search progress: {tracker.used} of {tracker.budget} evaluations, {tracker.revisits} revisits")
+    return _save(fig, path)
+
+
+def plot_picture(picture: np.ndarray, path: str | Path) -> Path:
+    """A space's own picture of a design (`SearchSpace.render`: an RGB uint8 array) as a PNG."""
+    height, width = picture.shape[:2]
+    fig = Figure(figsize=(width / DPI, height / DPI))
+    fig.figimage(np.asarray(picture, dtype=np.uint8), resize=False)
     return _save(fig, path)
 
 

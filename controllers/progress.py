@@ -2,7 +2,7 @@
 
 On a terminal, a tqdm bar over the budget of unique evaluations, with elapsed time, ETA and the
 search's state after it: revisits (free, but they take time: a converging policy spends more
-and more of the run on them), best reward, best quality and hypervolume. Elsewhere (a log
+and more of the run on them), best reward, the best value of the first objective and hypervolume. Elsewhere (a log
 file, CI) a plain line every `every` unique evaluations and a last one when the search ends,
 or nothing with `every=0`, so logs hold no carriage returns.
 
@@ -90,8 +90,8 @@ def _state(tracker: SearchTracker) -> str:
     parts = [f"revisits {tracker.revisits}"]
     if math.isfinite(tracker.best_reward):
         parts.append(f"best reward {tracker.best_reward:.4f}")
-    if math.isfinite(tracker.best_quality):
-        parts.append(f"best quality {tracker.best_quality:.4f}")
+    if math.isfinite(tracker.best_first):
+        parts.append(f"best {tracker.objectives.names[0]} {tracker.best_first:.4g}")
     if tracker.records:  # the front's hypervolume as of the latest new design
         parts.append(f"hypervolume {tracker.records[-1].hypervolume:.4f}")
     if tracker.stalled:

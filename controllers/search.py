@@ -21,12 +21,14 @@ from livgym.controllers.budget import EvaluationRecord, SearchTracker
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.contract import SearchContext
 from livgym.controllers.methods import get_method
-from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
+from livgym.controllers.model_based import model_based
+from livgym.controllers.plots import plot_genome, plot_pareto, plot_picture, plot_progress, reference_metrics
 from livgym.controllers.run_record import RunRecord
 from livgym.controllers.wandb_run import WandbTracker
 from livgym.envs import ENVS
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.liv_space import DEFAULT_FIDELITY, LIVSearchSpace
+from livgym.envs.space import SearchSpace
 from livgym.models.genome import Genome
 from livgym.rewards.backends import make_backend
 from livgym.version import __version__
@@ -57,6 +59,7 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         raise ValueError(f"wandb={wandb!r} needs a run folder (out_dir) for its files")
     torch.set_num_threads(1)  # evaluations and the policy are small; threads would only contend
     method, params = get_method(config.method), config.method_params()
+    run = model_based(method, config.surrogate_settings()) if config.model_based() else method.run
     env = config.make_env(store)
     tracker = SearchTracker(env.objectives, config.budget, config.patience)
     board = WandbTracker(config, wandb, out_dir or Path("."), group=group)
@@ -84,7 +87,7 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         record.write(out_dir)
     finished = False
     try:
-        method.run(SearchContext(env, make_env, tracker, config.seed, backend, out_dir, board.sb3_output()), params)
+        run(SearchContext(env, make_env, tracker, config.seed, backend, out_dir, board.sb3_output()), params)
         finished = True
     except BaseException:
         board.close(exit_code=1)
@@ -94,7 +97,7 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
             backend.close()
         env.close()
         if out_dir is not None:  # also after Ctrl-C: what was evaluated is written
-            write_outputs(out_dir, tracker, config, env.space if plots else None)
+            write_outputs(out_dir, tracker, config, env.space, plots=plots)
             replace(record, evaluations=tracker.used, finished=finished,
                     stopped_early=finished and tracker.stalled).write(out_dir)
     board.finish(tracker, out_dir)
@@ -168,26 +171,49 @@ def _recorded_genomes(path: Path) -> list[str]:
 
 
 def write_outputs(out_dir: Path, tracker: SearchTracker, config: SearchConfig,
-                  space: LIVSearchSpace | None = None) -> None:
+                  space: SearchSpace | None = None, plots: bool = True) -> None:
     """evaluations.csv (every unique evaluation), pareto.csv (the front), archive.json (every
-    archived design, reloadable), best/ (genome JSON files and designs.csv), summary.md and,
-    given the search's space, the plots: pareto.png, progress.png, front/*.png."""
+    archived design, reloadable), best/ (one file per best design and designs.csv), summary.md
+    and, with `plots` and the search's space, the plots: pareto.png, progress.png, front/*.png.
+
+    Designs are written as the space describes them. A LIV genome's best file is its genome JSON
+    (`Genome.from_json`), any other design's a text file of its description."""
     tracker.to_csv(out_dir / "evaluations.csv")
     write_front_csv(out_dir / "pareto.csv", tracker)
     tracker.archive.to_json(out_dir / "archive.json")
     best_dir = out_dir / "best"
     best_dir.mkdir(exist_ok=True)
-    for stale in best_dir.glob("*.json"):  # a resumed run's best designs replace the earlier ones
+    for stale in [*best_dir.glob("*.json"), *best_dir.glob("*.txt")]:  # a resumed run's best replace the earlier
         stale.unlink()
     best_files = []
     for rank, record in enumerate(tracker.best(BEST_DESIGNS), 1):
-        path = best_dir / f"{rank:02d}-{record.genome_hash}.json"
-        path.write_text(Genome.from_string(record.genome).to_json())
+        genome = liv_genome(space, record.genome)
+        if genome is not None:
+            path = best_dir / f"{rank:02d}-{record.genome_hash}.json"
+            path.write_text(genome.to_json())
+        else:
+            path = best_dir / f"{rank:02d}-{_file_name(record.genome_hash)}.txt"
+            path.write_text(record.genome + "\n")
         best_files.append((record, path))
     write_best_csv(best_dir / "designs.csv", tracker, best_files, out_dir)
-    if space is not None:
+    if plots and space is not None:
         write_plots(out_dir, tracker, space)
-    (out_dir / "summary.md").write_text(summary(tracker, config, best_files, out_dir))
+    (out_dir / "summary.md").write_text(summary(tracker, config, best_files, out_dir, space))
+
+
+def liv_genome(space: SearchSpace | None, text: str) -> Genome | None:
+    """The LIV genome a design's text stands for, or None when the design is not one (another
+    space's design; without a space, text that is no genome string)."""
+    try:
+        design = space.parse(text) if space is not None else Genome.from_string(text)
+    except (TypeError, ValueError):
+        return None
+    return design if isinstance(design, Genome) else None
+
+
+def _file_name(key: str) -> str:
+    """A design key as a file name: letters, digits, `.`, `_` and `-` kept, anything else `_`."""
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in key)[:80] or "design"
 
 
 def write_front_csv(path: Path, tracker: SearchTracker) -> None:
@@ -200,8 +226,9 @@ def write_front_csv(path: Path, tracker: SearchTracker) -> None:
 
 def write_best_csv(path: Path, tracker: SearchTracker, best_files: list[tuple[EvaluationRecord, Path]],
                    out_dir: Path) -> None:
-    """The best designs by reward, one row each with its genome file (`best/NN-<hash>.json`, a
-    genome JSON that `Genome.from_json` reads), reward, utilities and metrics."""
+    """The best designs by reward, one row each with its file (`best/NN-<key>.json`, a genome
+    JSON that `Genome.from_json` reads, or `best/NN-<key>.txt`, the design's text), reward,
+    utilities and metrics."""
     files = {record.genome_hash: str(file.relative_to(out_dir)) for record, file in best_files}
     _write_designs(path, [record for record, _ in best_files], tracker, files)
 
@@ -222,26 +249,48 @@ def _write_designs(path: Path, records: list[EvaluationRecord], tracker: SearchT
                                                                  for m in others)])
 
 
-def write_plots(out_dir: Path, tracker: SearchTracker, space: LIVSearchSpace) -> None:
-    references = reference_metrics(space.width, space.heads, space.start_depth, space.context_length, space.vocab_size)
+def write_plots(out_dir: Path, tracker: SearchTracker, space: SearchSpace) -> None:
+    """pareto.png and progress.png for any space; front/*.png: LIV genomes' block diagrams, or
+    the space's own pictures of its designs (`SearchSpace.render`), where it has any. Reference
+    genomes are marked on a LIV space's Pareto plot only."""
+    references = reference_metrics(space.width, space.heads, space.start_depth, space.context_length,
+                                   space.vocab_size) if isinstance(space, LIVSearchSpace) else None
     plot_pareto(tracker, out_dir / "pareto.png", reference_points=references)
     plot_progress(tracker, out_dir / "progress.png")
     front = sorted(tracker.archive.front(), key=lambda e: -e.utilities[0])[:FRONT_DIAGRAMS]
     for stale in (out_dir / "front").glob("*.png"):  # a resumed run's front replaces the earlier one
         stale.unlink()
     for rank, entry in enumerate(front, 1):
-        plot_genome(Genome.from_string(entry.payload["genome"]), out_dir / "front" / f"{rank:02d}-{entry.key}.png")
+        text = entry.payload["genome"]
+        genome = liv_genome(space, text)
+        target = out_dir / "front" / f"{rank:02d}-{_file_name(entry.key)}.png"
+        if genome is not None:
+            plot_genome(genome, target)
+            continue
+        try:
+            picture = space.render(space.parse(text))
+        except (TypeError, ValueError):
+            picture = None
+        if picture is not None:
+            plot_picture(picture, target)
 
 
-def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_dir: Path) -> str:
+def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_dir: Path,
+            space: SearchSpace | None = None) -> str:
     names = tracker.objectives.names
     trained = sum(not r.from_store for r in tracker.records)
+    genome_files = bool(best_files) and all(path.suffix == ".json" for _, path in best_files)
+    if ENVS[config.env_id].device:  # a space whose fidelity trains: say which
+        source = f"fidelity `{config.space.get('fidelity', DEFAULT_FIDELITY)}`"
+    else:
+        source = f"space `{space.name if space is not None else config.env_id}`"
     lines = [
         f"# Search `{config.name}`: {config.method}, seed {config.seed}",
         "",
-        f"livgym {__version__}; fidelity `{config.space.get('fidelity', DEFAULT_FIDELITY)}`; "
-        f"{tracker.used} of {config.budget} unique evaluations ({trained} computed, "
-        f"{tracker.used - trained} read from the store), {tracker.revisits} revisits (free)."
+        f"livgym {__version__}; {source}; "
+        f"{tracker.used} of {config.budget} unique evaluations"
+        + (f" ({trained} computed, {tracker.used - trained} read from the store)" if ENVS[config.env_id].store
+           else "") + f", {tracker.revisits} revisits (free)."
         + (f" **Stopped early**: {tracker.patience} revisits in a row found nothing new, so the "
            f"method had converged (or the space is smaller than the budget)." if tracker.stalled else ""),
         "",
@@ -250,7 +299,7 @@ def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_
         "",
         "## Pareto front",
         "",
-        "| genome | " + " | ".join(names) + " |",
+        "| design | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
     ]
     for entry in sorted(tracker.archive.front(), key=lambda e: -e.utilities[0]):
@@ -258,22 +307,28 @@ def summary(tracker: SearchTracker, config: SearchConfig, best_files: list, out_
                      + " | ".join(_fmt(entry.metrics[o.key]) for o in tracker.objectives.objectives) + " |")
     if (out_dir / "pareto.png").exists():
         lines += ["", "![Pareto front](pareto.png)", "", "![Best reward and hypervolume](progress.png)"]
-    lines += ["", "## Best designs by reward", "", "| rank | reward | genome | file |", "|---|---|---|---|"]
+    lines += ["", "## Best designs by reward", "", "| rank | reward | design | file |", "|---|---|---|---|"]
     for rank, (record, path) in enumerate(best_files, 1):
         lines.append(f"| {rank} | {record.reward:.4f} | `{record.genome}` | `{path.relative_to(out_dir)}` |")
-    if best_files:
+    if genome_files:
         lines += ["", "Build one as a PyTorch module:", "", "```python",
                   "from livgym.models import Genome, build_model",
                   f"model = build_model(Genome.from_json(open('{best_files[0][1]}').read()), vocab_size=256)",
                   "```"]
+    front_pictures = any((out_dir / "front").glob("*.png"))
     lines += ["", "Files: `config.yaml` (the resolved config) and `run.yaml` (store, W&B mode, progress: for "
               "`--resume`), `evaluations.csv` (every unique evaluation, with best reward and hypervolume so far), "
               "`pareto.csv` (the Pareto front), `archive.json` (every archived design with its utilities, "
-              "reloadable with `ParetoArchive.from_json`), `best/*.json` (the best genomes) with "
-              "`best/designs.csv` (their reward, utilities and metrics)"
-              + (", `pareto.png`, `progress.png`, `front/*.png` (block diagrams of front members)"
-                 if (out_dir / "pareto.png").exists() else "")
+              "reloadable with `ParetoArchive.from_json`), "
+              + ("`best/*.json` (the best genomes)" if genome_files else "`best/*.txt` (the best designs, as the "
+                 "space writes them)")
+              + " with `best/designs.csv` (their reward, utilities and metrics)"
+              + (", `pareto.png`, `progress.png`" if (out_dir / "pareto.png").exists() else "")
+              + ((", `front/*.png` (block diagrams of front members)" if genome_files
+                  else ", `front/*.png` (pictures of front members)") if front_pictures else "")
               + (", `controller.zip` (the trained policy)" if (out_dir / "controller.zip").exists() else "")
+              + (", `model_based.json` (model-based search's rounds)" if (out_dir / "model_based.json").exists()
+                 else "")
               + (", `wandb/` (the W&B run; `wandb sync` uploads it)" if (out_dir / "wandb").exists() else "") + ".", ""]
     return "\n".join(lines)
 

@@ -2,7 +2,8 @@
 
 Importing this package registers `livgym/Design-v0` (scalar reward) and `livgym/DesignMO-v0`
 (vector reward, MO-Gymnasium's convention), and LIV-Bench's tabular `livgym/LIVBench-v0` and
-`livgym/LIVBenchMO-v0`; the env classes load on first use, so `import
+`livgym/LIVBenchMO-v0`, and `livgym/Space-v0`, the env over any space a spec names (a table
+file, `module:factory`: `livgym.envs.space_spec`); the env classes load on first use, so `import
 livgym` stays light.
 """
 
@@ -18,7 +19,7 @@ import gymnasium
 class EnvKind:
     """One registered env id: its class, and what a search built on it may pass to it."""
 
-    entry_point: str  # "module:Class"; the class names its space's arguments (`space_arguments`)
+    entry_point: str  # "module:Class" (or a factory function); it names its space's arguments (`space_arguments`)
     default_space: dict[str, Any] = field(default_factory=dict)  # a search's space arguments when it names none
     store: bool = False  # takes an evaluation store (`store=`); a table-backed env answers from its table
     backend: bool = False  # its evaluations can run on an evaluation backend (process pool, Ray)
@@ -47,6 +48,8 @@ ENVS: dict[str, EnvKind] = {
     "livgym/LIVBench-v0": EnvKind("livgym.envs.livbench:LIVBenchEnv"),  # a table: every evaluation is a lookup
     "livgym/LIVBenchMO-v0": EnvKind("livgym.envs.livbench:LIVBenchMOEnv", vector_reward=True),
     "livgym/NK-v0": EnvKind("livgym.envs.nk_landscape:NKLandscapeEnv"),  # an NK landscape: exact optimum, no table
+    # any space by spec (`space=`: a table file, module:factory, or a shipped name): livgym.envs.space_spec
+    "livgym/Space-v0": EnvKind("livgym.envs.space_spec:make_space_env"),
 }
 
 for _id, _kind in ENVS.items():
@@ -71,6 +74,8 @@ _LAZY = {
     "NKLandscape": "livgym.envs.nk_landscape",
     "NKLandscapeSpace": "livgym.envs.nk_landscape",
     "NKLandscapeEnv": "livgym.envs.nk_landscape",
+    "SpaceSpec": "livgym.envs.space_spec",
+    "read_table_space": "livgym.envs.table_file",
 }
 
 __all__ = ["ENVS", "EnvKind", *_LAZY]

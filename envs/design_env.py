@@ -21,12 +21,16 @@ from livgym.rewards.objectives import (
     DEFAULT_OBJECTIVE_NAMES,
     DEFAULT_OBJECTIVES,
     HardConstraints,
-    ObjectiveSet,
+    ObjectiveItem,
     Scalariser,
+    declare_objectives,
     make_scalariser,
 )
 
 OBSERVATIONS: tuple[str, ...] = ("dict", "flat")
+#: valid edits per episode when neither the env id nor the config says otherwise; the one home of
+#: this default (a search config's `env` section leaves it to the env)
+DEFAULT_MAX_EDITS = 16
 RENDER_MODES: tuple[str, ...] = ("ansi", "rgb_array", "human")
 #: the efficiency metrics every observation carries (as utilities), when the space reports them
 OBSERVED_METRICS: tuple[str, ...] = ("params", "cache_bytes", "flops")
@@ -116,9 +120,13 @@ class DesignEnv(gym.Env):
 
     ## Arguments
     `space` (a `SearchSpace`), `mode` ("build" / "edit"), `start`, `max_edits` (16),
-    `max_invalid` (max_edits), `max_steps` (4 x max_edits), `objectives` (names, default quality
-    / params / cache_bytes; LIV: the fidelity's quality range, `Evaluator.objective_overrides`),
-    `objective_overrides` ({name: {ideal, nadir, ...}}), `scalariser` (name or instance,
+    `max_invalid` (max_edits), `max_steps` (4 x max_edits), `objectives` (default quality /
+    params / cache_bytes; LIV: the fidelity's quality range, `Evaluator.objective_overrides`):
+    names of known objectives or declarations against the space's own metrics, `{metric:
+    accuracy, direction: max}` with optional `name`, `scale` (linear / log), `ideal`, `nadir`,
+    `floor`; a space that knows its metric values (a table) gives the reference points nobody
+    declared, and a metric it lacks or a value beyond declared ones is an error when the env is
+    built), `objective_overrides` ({name: {ideal, nadir, ...}}), `scalariser` (name or instance,
     default "weighted_sum") and `scalariser_kwargs`, `constraints` (`HardConstraints` fields, e.g.
     `{"max_cache_bytes": 1e6}`), `mask_constraints` (True), `invalid_action_penalty` (-0.1),
     `failure_penalty` (-1.0), `shaping` (0.0), `gamma` (0.99), `observation` ("dict" / "flat"),
@@ -141,9 +149,9 @@ class DesignEnv(gym.Env):
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
 
-    def __init__(self, space: SearchSpace, *, mode: str = "build", start: Any = None, max_edits: int = 16,
-                 max_steps: int | None = None, max_invalid: int | None = None,
-                 objectives: Sequence[str] = DEFAULT_OBJECTIVE_NAMES,
+    def __init__(self, space: SearchSpace, *, mode: str = "build", start: Any = None,
+                 max_edits: int = DEFAULT_MAX_EDITS, max_steps: int | None = None, max_invalid: int | None = None,
+                 objectives: Sequence[ObjectiveItem] = DEFAULT_OBJECTIVE_NAMES,
                  objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  scalariser: str | Scalariser = "weighted_sum", scalariser_kwargs: Mapping[str, Any] | None = None,
                  constraints: HardConstraints | Mapping[str, float] | None = None, mask_constraints: bool = True,
@@ -181,7 +189,8 @@ class DesignEnv(gym.Env):
         if not isinstance(self.max_invalid, (int, np.integer)) or self.max_invalid < 1:
             raise ValueError(f"max_invalid={max_invalid!r} must be a positive integer")
         self.max_invalid = int(self.max_invalid)
-        self.objectives = ObjectiveSet.from_names(tuple(objectives), **dict(objective_overrides or {}))
+        # Checked against the metric values the space knows (a table's), here rather than at the first step.
+        self.objectives = declare_objectives(objectives, objective_overrides, space.metric_values())
         self.constraints = _constraints(constraints)
         self.scalariser = self._make_scalariser(scalariser, scalariser_kwargs)
         self.mask_constraints = bool(mask_constraints)
@@ -410,6 +419,8 @@ class DesignEnv(gym.Env):
         """A candidate meets every masked bound, or (when the current design already breaks one)
         is no worse on the bound it breaks: an infeasible start can still be repaired."""
         for name, metric, bound in self._masked_bounds:
+            if metric not in candidate or metric not in current:
+                continue  # not a cheap metric of this space: the scalariser's penalty enforces it
             upper = name.startswith("max_")
             value = candidate[metric]
             if value <= bound if upper else value >= bound:

@@ -155,6 +155,13 @@ class SearchSpace(ABC, Generic[Design]):
         """Every design of the space, in a fixed order, where the space can list them; None otherwise."""
         return None
 
+    def metric_values(self) -> Mapping[str, np.ndarray] | None:
+        """Each metric's values over every design, by name, where the space knows them without
+        evaluating anything (a table's columns; NaN where a design has none); None otherwise.
+        The env takes objectives' missing reference points from them and checks declared ones
+        against them when it is built (`livgym.rewards.objectives.declare_objectives`)."""
+        return None
+
     def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Inclusive integer (low, high) of each gene of the flat encoding (`encode` / `decode`)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement a flat encoding (encoding_bounds, "

@@ -10,6 +10,7 @@ from livgym.commands import compare as compare_command
 from livgym.commands import evaluate as evaluate_command
 from livgym.commands import genome as genome_command
 from livgym.commands import search as search_command
+from livgym.commands import space as space_command
 from livgym.rewards.store import StoreError
 from livgym.version import __version__
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_command.add_parser(commands)
     search_command.add_parser(commands)
     compare_command.add_parser(commands)
+    space_command.add_parser(commands)
     return parser
 
 

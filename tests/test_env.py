@@ -323,7 +323,7 @@ def test_failed_evaluation_gives_the_failure_penalty_not_an_exception():
 
 
 def test_hard_constraints_mask_edits_and_penalise_infeasible_final_designs():
-    space = _table()
+    space = _table(cheap=("params", "cache_bytes"))  # costs known before evaluation: the env masks by them
     env = DesignEnv(space, constraints={"max_params": 3.5e4})  # only (2, 1) has more: 4e4
     env.reset(options={"start": "2-0"})
     assert not env.action_masks()[space.action(1, 1)]

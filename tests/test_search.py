@@ -368,7 +368,7 @@ def test_resuming_a_finished_run_says_so_and_does_nothing(tmp_path, capsys):
     assert len(genomes(run_dir)) == 7
     assert not (run_dir / "front" / "99-gone.png").exists(), "the front's diagrams are the new front's"
     assert main(["search", "--resume", str(run_dir), "--seed", "3"]) == 2
-    assert "drop CONFIG, --method, --seed and --out" in capsys.readouterr().err
+    assert "drop CONFIG, --method, --seed, --space and --out" in capsys.readouterr().err
 
 
 def test_a_run_that_stopped_early_is_finished_whatever_the_budget(tmp_path, capsys):

@@ -39,6 +39,21 @@ def load_config(path: str | None) -> SearchConfig:
     return SearchConfig.from_yaml(path) if path else SearchConfig()
 
 
+SPACE_HELP = ("the design space, replacing the config's: a shipped one (liv, livbench, nk), a table file "
+              "(.csv, .json, .parquet; choice columns named choice_*) or module:factory; the config's env section "
+              "(objectives) stays")
+
+
+def add_space_argument(parser: argparse.ArgumentParser) -> None:
+    """`--space SPEC`; a command applies it with `with_space`."""
+    parser.add_argument("--space", metavar="SPEC", help=SPACE_HELP)
+
+
+def with_space(config: SearchConfig, spec: str | None) -> SearchConfig:
+    """The config on `--space SPEC` (its env id following the space), or unchanged without one."""
+    return config if spec is None else config.with_space(spec)
+
+
 def check_runnable(config: SearchConfig) -> None:
     """Build the config's env once and close it (no store is opened), so that a bad space or env
     argument (an unknown fidelity, a bad override) is an error before a command prints anything."""

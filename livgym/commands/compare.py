@@ -15,12 +15,14 @@ from pathlib import Path
 
 from livgym.commands.common import (
     add_config_argument,
+    add_space_argument,
     add_store_argument,
     add_wandb_argument,
     check_runnable,
     load_config,
     store_path,
     wandb_mode,
+    with_space,
 )
 from livgym.controllers.choices import BUILTIN_METHODS
 
@@ -29,9 +31,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("compare", help="run several search methods at the same budget and seeds")
     add_config_argument(parser)
     parser.add_argument("--methods", default="maskable_ppo,random,evolution,nsga2",
-                        help=f"comma-separated, from {', '.join(BUILTIN_METHODS)}")
+                        help=f"comma-separated, from {', '.join(BUILTIN_METHODS)}; all: every registered method")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--budget", type=int, help="unique evaluations per run (default: the config's)")
+    add_space_argument(parser)
     parser.add_argument("--out", type=Path, help="output folder (default runs/<config name>/compare-<timestamp>)")
     add_store_argument(parser)
     add_wandb_argument(parser, "W&B logging of every run, grouped by comparison (default offline)")
@@ -41,12 +44,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from livgym.controllers.compare import check_methods, run_compare
 
-    config = load_config(args.config)
+    config = with_space(load_config(args.config), args.space)
     budget = args.budget or config.budget
     config = config.with_overrides(budget=budget)  # validates the budget
     if args.seeds < 1:
         raise ValueError(f"--seeds {args.seeds}: give at least 1")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if methods == ["all"]:
+        from livgym.controllers.methods import method_names
+
+        methods = list(method_names())
     check_methods(methods)
     check_runnable(config)
     out = args.out or Path("runs") / config.name / time.strftime("compare-%Y%m%d-%H%M%S")

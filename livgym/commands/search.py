@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from livgym.commands.common import (
     add_config_argument,
+    add_space_argument,
     add_store_argument,
     add_wandb_argument,
     check_runnable,
@@ -23,6 +24,7 @@ from livgym.commands.common import (
     load_config,
     store_path,
     wandb_mode,
+    with_space,
 )
 from livgym.controllers.choices import BUILTIN_METHODS
 from livgym.envs import ENVS
@@ -40,6 +42,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--budget", type=int, help="override the number of unique evaluations (with --resume: "
                         "extend a run to this budget)")
     parser.add_argument("--seed", type=int, help="override the seed")
+    add_space_argument(parser)
     parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>/<timestamp>)")
     add_store_argument(parser, "; with --resume, the run's own")
     add_wandb_argument(parser, "W&B logging: offline (default; no account, `wandb sync` uploads later), "
@@ -63,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         return resume(args)
     store = store_path(args.store)
-    config = load_config(args.config)
+    config = with_space(load_config(args.config), args.space)
     config = config.with_overrides(method=args.method, budget=args.budget, seed=args.seed)
     backend = {**config.backend, **{k: v for k, v in (("kind", args.backend), ("workers", args.workers),
                                                       ("address", args.ray_address)) if v is not None}}
@@ -93,9 +96,9 @@ def resume(args: argparse.Namespace) -> int:
     from livgym.controllers.progress import ProgressBar
     from livgym.controllers.search import resume_search, run_state
 
-    if args.config or args.method or args.seed is not None or args.out:
+    if args.config or args.method or args.seed is not None or args.out or args.space:
         raise ValueError("--resume RUN_DIR takes the run's own config and folder; drop CONFIG, --method, "
-                         "--seed and --out (--budget extends the run)")
+                         "--seed, --space and --out (--budget extends the run)")
     if args.backend or args.workers or args.ray_address or args.device:
         raise ValueError("--resume RUN_DIR runs on the backend and device in the run's config.yaml; drop "
                          "--backend, --workers, --ray-address and --device (or edit its backend or space section)")

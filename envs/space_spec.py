@@ -1,0 +1,164 @@
+"""Naming a search space: a shipped one by name, a table by its file, any Python space by import path.
+
+A *space spec* is text, or a mapping with `from` and the space's arguments:
+
+- `liv`, `livbench`, `nk`: a shipped space, through its env id (`SHIPPED`);
+- a table file, `runs/landscape.csv` (`.json`, `.parquet`): a `TableSearchSpace` read from it
+  (`livgym.envs.table_file`; arguments choices, metrics, cheap, minimal, name);
+- `my_package.spaces:make_space`: what that factory (a function or class) returns when called
+  with the arguments; it must be a `SearchSpace`.
+
+```yaml
+space: runs/landscape.csv                                      # choice columns named choice_*
+space: {from: designs.csv, choices: [op, depth], cheap: [params]}
+space: {from: nk, n: 12, k: 3}
+space: {from: my_package.spaces:make_space, size: 10}
+```
+
+`livgym/Space-v0` is the env over any spec: `gymnasium.make("livgym/Space-v0",
+space="runs/landscape.csv", objectives=[...])`; its other keyword arguments are `DesignEnv`'s.
+A shipped name gives that name's own env (`space="nk"` is `livgym/NK-v0`), so the shipped
+ids and their configs work unchanged. A search config takes the same spec as its `space` (and
+`livgym search` / `compare` as `--space`). Relative paths are read from the working folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from livgym.envs.design_env import DesignEnv
+from livgym.envs.space import SearchSpace
+from livgym.envs.table_file import SUFFIXES, TABLE_ARGUMENTS, read_table_space
+
+#: shipped spaces by name, and the env id that builds each
+SHIPPED: dict[str, str] = {"liv": "livgym/Design-v0", "livbench": "livgym/LIVBench-v0", "nk": "livgym/NK-v0"}
+#: the env over any spec
+SPACE_ENV_ID = "livgym/Space-v0"
+KINDS: tuple[str, ...] = ("shipped", "table", "factory")
+_ENV_ARGUMENTS = frozenset(inspect.signature(DesignEnv.__init__).parameters) - {"self", "space"}
+
+
+@dataclass(frozen=True)
+class SpaceSpec:
+    """A parsed space spec: where the space comes from and its arguments."""
+
+    source: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, value: Any, where: str = "space") -> SpaceSpec:
+        """A spec from text or a {from: ..., **arguments} mapping; anything else is a ValueError."""
+        if isinstance(value, str):
+            source, arguments = value, {}
+        elif isinstance(value, Mapping) and "from" in value:
+            source, arguments = value["from"], {k: v for k, v in value.items() if k != "from"}
+        else:
+            raise ValueError(f"{where}={value!r}: name a space: {', '.join(SHIPPED)}, a table file "
+                             f"({', '.join(SUFFIXES)}), or module:factory, alone or as {{from: ..., arguments}}")
+        if not isinstance(source, str) or not source.strip():
+            raise ValueError(f"{where}: from={source!r} must name a space ({', '.join(SHIPPED)}, a table file or "
+                             "module:factory)")
+        if not all(isinstance(k, str) for k in arguments):
+            raise ValueError(f"{where}: argument names must be text, got {sorted(map(repr, arguments))}")
+        spec = cls(source.strip(), dict(arguments))
+        spec.kind(where)  # an unrecognisable source is an error now
+        return spec
+
+    def kind(self, where: str = "space") -> str:
+        """"shipped", "table" or "factory"."""
+        if self.source in SHIPPED:
+            return "shipped"
+        if Path(self.source).suffix.lower() in SUFFIXES:
+            return "table"
+        module, colon, factory = self.source.partition(":")
+        if colon and module and factory and all(part.isidentifier() for part in module.split(".")) \
+                and factory.isidentifier():
+            return "factory"
+        raise ValueError(f"{where}: {self.source!r} is not a shipped space ({', '.join(SHIPPED)}), a table file "
+                         f"({', '.join(SUFFIXES)}) or a Python factory (module:function)")
+
+    def env_id(self) -> str:
+        """The env id that builds this space: a shipped name's own, else `livgym/Space-v0`."""
+        return SHIPPED.get(self.source, SPACE_ENV_ID)
+
+    def to_config(self) -> dict[str, Any]:
+        return {"from": self.source, **self.arguments}
+
+    def check_arguments(self, where: str = "space") -> None:
+        """A ValueError naming any argument the space does not take (before anything is built)."""
+        kind = self.kind(where)
+        if kind == "shipped":
+            from livgym.envs import ENVS
+
+            known = set(ENVS[self.env_id()].space_arguments) - {"store"}
+        elif kind == "table":
+            known = set(TABLE_ARGUMENTS)
+        else:
+            parameters = inspect.signature(self.factory(where)).parameters.values()
+            if any(p.kind is p.VAR_KEYWORD for p in parameters):
+                return
+            known = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        unknown = sorted(set(self.arguments) - known)
+        if unknown:
+            raise ValueError(f"{where}: {self.source}: unknown argument(s) {unknown}; known: {sorted(known)}")
+
+    def factory(self, where: str = "space") -> Any:
+        """The callable a `module:factory` spec names, imported."""
+        module_name, _, name = self.source.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            raise ValueError(f"{where}: {self.source}: cannot import {module_name!r}: {err}") from None
+        made = getattr(module, name, None)
+        if not callable(made):
+            raise ValueError(f"{where}: {self.source}: module {module_name!r} has no function or class {name!r}")
+        return made
+
+    def build(self, where: str = "space") -> SearchSpace:
+        """The space of a table or factory spec (a shipped one is built by its env id)."""
+        kind = self.kind(where)
+        if kind == "shipped":
+            raise ValueError(f"{where}: {self.source!r} is built by its env id {self.env_id()}")
+        self.check_arguments(where)
+        if kind == "table":
+            return read_table_space(self.source, **self.arguments)
+        try:
+            space = self.factory(where)(**self.arguments)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{where}: {self.source}: {err}") from None
+        if not isinstance(space, SearchSpace):
+            raise ValueError(f"{where}: {self.source} returned {type(space).__name__}, not a SearchSpace "
+                             "(livgym.envs.space)")
+        return space
+
+
+def make_space_env(space: Any = None, **kwargs: Any) -> DesignEnv:
+    """`livgym/Space-v0`: the design env over `space`, a spec (text or {from: ...}) or a
+    `SearchSpace`; the keyword arguments are `DesignEnv`'s (a shipped name's env takes its own
+    space arguments too). See the module docstring."""
+    if space is None:
+        raise ValueError(f"{SPACE_ENV_ID} needs space=...: {', '.join(SHIPPED)}, a table file "
+                         f"({', '.join(SUFFIXES)}) or module:factory")
+    if isinstance(space, SearchSpace):
+        _check_env_arguments(kwargs)
+        return DesignEnv(space, **kwargs)
+    spec = SpaceSpec.parse(space)
+    if spec.kind() == "shipped":
+        from livgym.envs import ENVS
+
+        return ENVS[spec.env_id()].env_class()(**spec.arguments, **kwargs)
+    _check_env_arguments(kwargs)
+    return DesignEnv(spec.build(), **kwargs)
+
+
+make_space_env.space_arguments = frozenset({"space"})  # what `EnvKind.space_arguments` reads
+
+
+def _check_env_arguments(kwargs: Mapping[str, Any]) -> None:
+    unknown = sorted(set(kwargs) - _ENV_ARGUMENTS)
+    if unknown:
+        raise ValueError(f"{SPACE_ENV_ID}: unknown argument(s) {unknown}; env arguments: {sorted(_ENV_ARGUMENTS)}")
