@@ -52,6 +52,7 @@ from livgym.rewards.surrogate import SURROGATE_MODELS, make_surrogate
 #: the methods model-based search is on for when a config leaves `surrogate.enabled` unset
 DEFAULT_ON: frozenset[str] = frozenset({"maskable_ppo", "ppo", "a2c", "recurrent_ppo"})
 ACQUISITIONS: tuple[str, ...] = ("ucb", "mean")
+POOLS: tuple[str, ...] = ("visited", "final")
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,17 @@ class SurrogateSettings:
     elite_starts: float = param(0.5, "share of acquisition episodes that start from a best design so far", 0.0, 1.0)
     elites: int = param(8, "how many of the best real designs elite starts draw from", minimum=1)
     fallback_samples: int = param(256, "space samples scored when a round proposes nothing new", minimum=1)
+    pool: str = param("visited", "a round's candidates: visited (every design its episodes reached) or final "
+                      "(only the designs they ended in)")
+    carry: int = param(256, "best candidates of a round that compete again in the next", minimum=0)
 
     def __post_init__(self) -> None:
         if self.model not in SURROGATE_MODELS:
             raise ValueError(f"model={self.model!r} is not one of {sorted(SURROGATE_MODELS)}")
         if self.acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition={self.acquisition!r} is not one of {list(ACQUISITIONS)}")
+        if self.pool not in POOLS:
+            raise ValueError(f"pool={self.pool!r} is not one of {list(POOLS)}")
 
     def applies_to(self, method: str) -> bool:
         return method in DEFAULT_ON if self.enabled is None else self.enabled
@@ -128,6 +134,7 @@ class SurrogateSpace(SearchSpace):
         return self.inner.design_space()
 
     def observe(self, design: Any) -> dict[str, np.ndarray]:
+        self.loop.visit(design)  # every design an episode reaches (the env asks once per design)
         return self.inner.observe(design)
 
     def key(self, design: Any) -> str:
@@ -194,11 +201,10 @@ class RoundTracker(SearchTracker):
 
     def __call__(self, info: dict[str, Any], reward: Any) -> None:
         key = info["genome_hash"]
-        self.last_was_new = key not in self._seen
-        if self.last_was_new:
-            self._seen.add(key)
-        else:
-            self.revisits += 1
+        # "new" is what the real search has not evaluated: an RL method's revisit penalty then
+        # steers the policy off designs whose value is already known, not off its best proposals
+        self.last_was_new = key not in self.loop.evaluated
+        self.revisits += not self.last_was_new
         self.loop.propose(key, info["genome"], float(np.sum(reward)) if np.ndim(reward) else float(reward))
 
 
@@ -231,6 +237,7 @@ class ModelBasedLoop:
         self.evaluated: set[str] = set()
         self.designs: dict[str, Any] = {}  # key -> design, of every proposal seen
         self.proposals: dict[str, float] = {}  # this round's: key -> acquisition
+        self.visited: dict[str, Any] = {}  # this round's designs reached by episodes (and carried ones)
         self._acquisitions: dict[str, Evaluation] = {}  # memo for this round's surrogate
         self._feature_memo: dict[str, np.ndarray] = {}
         self.episodes_in_round = 0
@@ -268,7 +275,7 @@ class ModelBasedLoop:
             self.predicted = tuple(o.key for o in self.objectives if o.key not in cheap)
         metrics = info.get("metrics", {}) if info.get("status") == "ok" else {}
         self.X.append(self._features(design))
-        self.y.append([float(metrics.get(k, math.nan)) for k in self.predicted])
+        self.y.append([self._to_model(k, float(metrics.get(k, math.nan))) for k in self.predicted])
 
     def _features(self, design: Any) -> np.ndarray:
         key = self.space.key(design)
@@ -296,8 +303,23 @@ class ModelBasedLoop:
         self._acquisitions.clear()
         return time.perf_counter() - start
 
+    def _objective(self, key: str) -> Any:
+        return next(o for o in self.objectives if o.key == key)
+
     def _direction(self, key: str) -> str:
-        return next(o.direction for o in self.objectives if o.key == key)
+        return self._objective(key).direction
+
+    def _to_model(self, key: str, value: float) -> float:
+        """A metric as the surrogate models it: log10 for a log-scale objective (so guesses stay
+        positive and errors are relative), as is otherwise."""
+        objective = self._objective(key)
+        if objective.scale != "log" or not math.isfinite(value):
+            return value
+        floor = objective.floor if objective.floor is not None else 1e-300
+        return math.log10(max(value, floor))
+
+    def _from_model(self, key: str, value: float) -> float:
+        return 10.0 ** min(max(value, -300.0), 300.0) if self._objective(key).scale == "log" else value
 
     # -- the acquisition ----------------------------------------------------------------------
 
@@ -315,7 +337,7 @@ class ModelBasedLoop:
             metrics = dict(metrics)
             for j, key in enumerate(self.predicted):
                 sign = 1.0 if self._direction(key) == "max" else -1.0
-                metrics[key] = float(mean[i, j] + sign * kappa * std[i, j])
+                metrics[key] = float(self._from_model(key, mean[i, j] + sign * kappa * std[i, j]))
             out.append(metrics)
         return out
 
@@ -347,6 +369,13 @@ class ModelBasedLoop:
 
     # -- rounds -------------------------------------------------------------------------------
 
+    def visit(self, design: Any) -> None:
+        """An acquisition episode reached `design` (a candidate when `pool` is "visited")."""
+        if self.settings.pool == "visited":
+            key = self.space.key(design)
+            if key not in self.evaluated:
+                self.visited.setdefault(key, design)
+
     def propose(self, key: str, text: str, acquisition: float) -> None:
         """One acquisition episode finished in the design `text` (its `describe`), keyed `key`."""
         if key not in self.evaluated:
@@ -361,7 +390,10 @@ class ModelBasedLoop:
         """Evaluate the round's best new proposals (or the best of fresh samples), then refit."""
         controller = (time.perf_counter() - self._last_round_end
                       - (self.evaluation_seconds - self._evaluation_seconds_at_round))
-        chosen = sorted(self.proposals, key=lambda k: -self.proposals[k])[:self.settings.batch]
+        self._score_visited()
+        ranked = sorted(self.proposals, key=lambda k: -self.proposals[k])
+        chosen = ranked[:self.settings.batch]
+        carried = {k: self.designs[k] for k in ranked[self.settings.batch:self.settings.batch + self.settings.carry]}
         fallback = len(chosen) < self.settings.batch
         best_acquisition = self.proposals[chosen[0]] if chosen else -math.inf
         designs = [self.designs[k] for k in chosen]
@@ -376,11 +408,21 @@ class ModelBasedLoop:
             self.context.tracker.revisits += self.context.tracker.patience  # recorded as stalled
         fit_seconds = self.fit()
         self.proposals.clear()
+        self.visited = {k: d for k, d in carried.items() if k not in self.evaluated}
         self.episodes_in_round = 0
         self.rounds.append(RoundLog(len(self.rounds) + 1, self.context.tracker.used, proposals, fallback,
                                     best_acquisition, fit_seconds, controller))
         self._last_round_end = time.perf_counter()
         self._evaluation_seconds_at_round = self.evaluation_seconds
+
+    def _score_visited(self) -> None:
+        """The round's visited designs (and the last round's best, carried) join its proposals,
+        scored in one batch."""
+        fresh = [(k, d) for k, d in self.visited.items() if k not in self.proposals and k not in self.evaluated]
+        if fresh:
+            for (key, design), score in zip(fresh, self.scores([d for _, d in fresh])):
+                self.proposals[key] = float(score)
+                self.designs.setdefault(key, design)
 
     def _best_samples(self, n: int, exclude: set[str]) -> list[Any]:
         samples: dict[str, Any] = {}

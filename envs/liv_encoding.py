@@ -50,7 +50,6 @@ from functools import cached_property
 from typing import Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from livgym.models.genes import HEADS, MAX_SHARING_GROUP, WIDTHS, SharingStrategy
 from livgym.models.genome import Genome, Slot, width_problem
@@ -258,6 +257,8 @@ class LIVEncoding:
                 if table is not None:
                     tables[i, j] = table
                     cost[i, j] = 0.0 if CLASSES_BY_ID[cid].genome.normalized() == n else 1.0 + j / len(self.classes)
+        from scipy.optimize import linear_sum_assignment  # here: scipy costs the CLI's start-up a second
+
         rows, columns = linear_sum_assignment(cost)
         if len(rows) < len(distinct) or np.any(cost[rows, columns] >= _INFEASIBLE):
             raise ValueError(f"genome {genome.to_string()!r} uses class genomes that no assignment of this space's "

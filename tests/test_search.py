@@ -139,25 +139,28 @@ def test_compare_runs_every_method_at_equal_budgets_and_seeds(tmp_path, capsys):
     assert main(["compare", str(path), "--methods", "random,simulated_annealing", "--out", str(tmp_path / "x")]) == 2
 
 
-@pytest.mark.parametrize("method", ["evolution", "maskable_ppo"])
-def test_an_interrupted_run_resumes_without_re_evaluating(method, tmp_path):
+@pytest.mark.parametrize("method, surrogate", [
+    ("evolution", {}), ("maskable_ppo", {"enabled": False}),
+    ("maskable_ppo", {"n_initial": 2, "batch": 2, "episodes": 16}),  # model-based: interrupted in round 2
+], ids=["evolution", "maskable_ppo", "model-based maskable_ppo"])
+def test_an_interrupted_run_resumes_without_re_evaluating(method, surrogate, tmp_path):
     from livgym.controllers.search import resume_search
 
-    config = SearchConfig(name="tiny", method=method, budget=10, seed=2, **TINY)
+    config = SearchConfig(name="tiny", method=method, budget=10, seed=2, surrogate=surrogate, **TINY)
     store, run_dir = tmp_path / "s.sqlite", tmp_path / "run"
 
-    def interrupt_after_four(tracker):
-        if tracker.used == 4:
+    def interrupt_after_five(tracker):
+        if tracker.used == 5:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_search(config, run_dir, store=store, progress=interrupt_after_four)
-    assert len(genomes(run_dir)) == 4, "Ctrl-C writes what was evaluated"
+        run_search(config, run_dir, store=store, progress=interrupt_after_five)
+    assert len(genomes(run_dir)) == 5, "Ctrl-C writes what was evaluated"
     assert (run_dir / "controller.zip").exists() == (method == "maskable_ppo")
 
     resumed = resume_search(run_dir)  # the store recorded in the run folder
-    assert resumed.replayed == 4 and resumed.tracker.used == 10
-    assert [r.from_store for r in resumed.tracker.records[:4]] == [True] * 4, "nothing evaluated twice"
+    assert resumed.replayed == 5 and resumed.tracker.used == 10
+    assert [r.from_store for r in resumed.tracker.records[:5]] == [True] * 5, "nothing evaluated twice"
     straight = run_search(config, None, store=tmp_path / "other.sqlite")
     assert genomes(run_dir) == [r.genome for r in straight.tracker.records], "as if never interrupted"
     with pytest.raises(ValueError, match="no config.yaml"):

@@ -152,7 +152,8 @@ def test_an_offline_search_logs_evaluations_sb3_metrics_and_plots(tmp_path):
     config = SearchConfig(name="wired", method="maskable_ppo", budget=6,
                           space={"max_depth": 4, "fidelity": "analytic"},
                           env={"max_edits": 3, "objectives": ["params", "cache_bytes"]},
-                          methods={"maskable_ppo": {"n_steps": 8, "batch_size": 8}})  # an update before the budget ends
+                          methods={"maskable_ppo": {"n_steps": 8, "batch_size": 8}},  # an update before the budget ends
+                          surrogate={"n_initial": 2, "batch": 2, "episodes": 8})  # model-based rounds that train
     out = tmp_path / "run"
     run_search(config, out, store=tmp_path / "s.sqlite", wandb="offline")
     for png in ("pareto.png", "progress.png"):
