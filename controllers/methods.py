@@ -41,7 +41,7 @@ def get_method(name: str, where: str = "method") -> SearchMethod:
     return METHODS[name]
 
 
-register(SearchMethod("random", RandomSearchParams, random_search, "random masked walks from the env's start"))
+register(SearchMethod("random", RandomSearchParams, random_search, "uniform random designs from the space's sample (walk: random masked walks)"))
 register(SearchMethod("evolution", EvolutionParams, regularized_evolution,
                       "regularized (aging) evolution: tournament, one-edit mutation, oldest out"))
 register(SearchMethod("nsga2", NSGA2Params, nsga2_search, "NSGA-II on the flat genome, as STAR searches"))
