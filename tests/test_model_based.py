@@ -132,3 +132,24 @@ def test_a_model_based_search_on_livbench_writes_its_rounds(tmp_path):
     assert report["predicted"] == ["quality"] and report["evaluations"] == 12
     assert [r["evaluations"] for r in report["rounds"]] == [6, 8, 10, 12]
     assert report["controller_seconds"] >= 0 and "model_based.json" in (tmp_path / "run" / "summary.md").read_text()
+
+
+def test_the_command_line_flag_sets_the_config_s_surrogate():
+    from livgym.commands.common import with_surrogate
+
+    config = SearchConfig(name="x", surrogate={"batch": 2})
+    assert with_surrogate(config, None) is config and config.model_based()
+    assert not with_surrogate(config, "off").model_based() and with_surrogate(config, "off").surrogate["batch"] == 2
+    assert with_surrogate(config.with_overrides(method="evolution"), "on").model_based()
+    assert not with_surrogate(config.with_overrides(method="evolution"), "auto").model_based()
+
+
+def test_the_readme_lists_the_settings_and_their_defaults():
+    from dataclasses import asdict
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("```yaml\nsurrogate:", 1)[1].split("```", 1)[0]
+    assert yaml.safe_load("surrogate:" + block)["surrogate"] == asdict(SurrogateSettings())

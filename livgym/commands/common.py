@@ -60,6 +60,23 @@ def check_runnable(config: SearchConfig) -> None:
     config.make_env().close()
 
 
+SURROGATE_CHOICES = {"on": True, "off": False, "auto": None}  # auto: on for the RL methods
+
+
+def add_surrogate_argument(parser: argparse.ArgumentParser) -> None:
+    """`--surrogate on|off|auto`: model-based search (the config's `surrogate.enabled`)."""
+    parser.add_argument("--surrogate", choices=tuple(SURROGATE_CHOICES),
+                        help="model-based search: the method learns on a surrogate of the evaluator and only its "
+                             "best proposals are evaluated for real (default: the config's; auto: on for RL methods)")
+
+
+def with_surrogate(config: SearchConfig, choice: str | None) -> SearchConfig:
+    """The config with `--surrogate` applied, or unchanged without it."""
+    if choice is None:
+        return config
+    return config.with_overrides(surrogate={**config.surrogate, "enabled": SURROGATE_CHOICES[choice]})
+
+
 def add_store_argument(parser: argparse.ArgumentParser, note: str = "") -> None:
     """`--store FILE`; a command reads its value through `store_path`."""
     parser.add_argument("--store", help=f"evaluation store file (default ${STORE_VARIABLE} or {DEFAULT_STORE}{note})")

@@ -16,6 +16,7 @@ from pathlib import Path
 from livgym.commands.common import (
     add_config_argument,
     add_space_argument,
+    add_surrogate_argument,
     add_store_argument,
     add_wandb_argument,
     check_runnable,
@@ -23,6 +24,7 @@ from livgym.commands.common import (
     store_path,
     wandb_mode,
     with_space,
+    with_surrogate,
 )
 from livgym.controllers.choices import BUILTIN_METHODS
 
@@ -35,6 +37,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--budget", type=int, help="unique evaluations per run (default: the config's)")
     add_space_argument(parser)
+    add_surrogate_argument(parser)
     parser.add_argument("--out", type=Path, help="output folder (default runs/<config name>/compare-<timestamp>)")
     add_store_argument(parser)
     add_wandb_argument(parser, "W&B logging of every run, grouped by comparison (default offline)")
@@ -44,7 +47,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from livgym.controllers.compare import check_methods, run_compare
 
-    config = with_space(load_config(args.config), args.space)
+    config = with_surrogate(with_space(load_config(args.config), args.space), args.surrogate)
     budget = args.budget or config.budget
     config = config.with_overrides(budget=budget)  # validates the budget
     if args.seeds < 1:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from livgym.commands.common import (
     add_config_argument,
     add_space_argument,
+    add_surrogate_argument,
     add_store_argument,
     add_wandb_argument,
     check_runnable,
@@ -25,6 +26,7 @@ from livgym.commands.common import (
     store_path,
     wandb_mode,
     with_space,
+    with_surrogate,
 )
 from livgym.controllers.choices import BUILTIN_METHODS
 from livgym.envs import ENVS
@@ -43,6 +45,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         "extend a run to this budget)")
     parser.add_argument("--seed", type=int, help="override the seed")
     add_space_argument(parser)
+    add_surrogate_argument(parser)
     parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>/<timestamp>)")
     add_store_argument(parser, "; with --resume, the run's own")
     add_wandb_argument(parser, "W&B logging: offline (default; no account, `wandb sync` uploads later), "
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         return resume(args)
     store = store_path(args.store)
-    config = with_space(load_config(args.config), args.space)
+    config = with_surrogate(with_space(load_config(args.config), args.space), args.surrogate)
     config = config.with_overrides(method=args.method, budget=args.budget, seed=args.seed)
     backend = {**config.backend, **{k: v for k, v in (("kind", args.backend), ("workers", args.workers),
                                                       ("address", args.ray_address)) if v is not None}}
