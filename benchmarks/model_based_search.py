@@ -164,7 +164,7 @@ def report(landscape: str, methods: list[str], seeds: dict[str, int], budget: in
         per_eval = [r["controller_seconds_per_evaluation"] for r, _, _ in runs if r.get("controller_seconds_per_evaluation")]
         meta[m] = {"runs": len(runs), "seconds": float(np.median([r["seconds"] for r, _, _ in runs])),
                    "controller_per_eval": float(np.median(per_eval)) if per_eval else None,
-                   "found_by_50": int(sum(np.any(np.asarray(r["best_reward"][:50]) >= b - 1e-9) for r, b, _ in runs))}
+                   "found_by_50": int(sum(np.any(np.asarray(r["best_reward"][:50]) >= b - 1e-6) for r, b, _ in runs))}
     rows = []
     for m in regret:
         cells = [cell(regret[m][:, c - 1], 4) for c in marks] + [cell(ratio[m][:, c - 1], 3) for c in marks]
