@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from livbench_methods import held, interval
 from common import machine, markdown_table
 
 HERE = Path(__file__).resolve().parent
@@ -126,19 +127,6 @@ def cell(values: np.ndarray, digits: int) -> str:
         return "not run"
     mean, half = interval(values)
     return f"{mean:.{digits}f} ± {half:.{digits}f}"
-
-
-def held(values: list[float], budget: int) -> np.ndarray:
-    """A curve of `budget` points, held flat after a run that stopped early."""
-    v = np.asarray(values, dtype=np.float64)
-    return np.concatenate([v, np.full(budget - len(v), v[-1])]) if len(v) < budget else v[:budget]
-
-
-def interval(values: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the 95 % t-interval."""
-    n = len(values)
-    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n) if n > 1 else float("nan")
-    return float(values.mean()), float(half)
 
 
 def welch(a: np.ndarray, b: np.ndarray) -> float:

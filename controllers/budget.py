@@ -48,6 +48,7 @@ class SearchTracker:
         self.archive = ParetoArchive(objectives)
         self.records: list[EvaluationRecord] = []
         self.revisits = 0
+        self.gave_up = False  # a method found nothing new anywhere it can look (`give_up`)
         self.last_was_new = False  # whether the latest finished design was a new one
         self._revisits_at_last_new = 0
         self._seen: set[str] = set()
@@ -72,7 +73,11 @@ class SearchTracker:
     def stalled(self) -> bool:
         """`patience` revisits in a row: the method keeps finishing designs it has already made
         (a converged policy, or a space smaller than the budget), and revisits cost no budget."""
-        return self.revisits - self._revisits_at_last_new >= self.patience
+        return self.gave_up or self.revisits - self._revisits_at_last_new >= self.patience
+
+    def give_up(self) -> None:
+        """Stop the search as stalled: the method has nothing new left to propose."""
+        self.gave_up = True
 
     @property
     def done(self) -> bool:

@@ -405,7 +405,7 @@ class ModelBasedLoop:
             self.evaluate_for_real(designs)
         if self.context.tracker.used == before and not self.finished:
             self.finished = True  # nothing new anywhere the loop can look: the space is used up
-            self.context.tracker.revisits += self.context.tracker.patience  # recorded as stalled
+            self.context.tracker.give_up()  # recorded as stalled
         fit_seconds = self.fit()
         self.proposals.clear()
         self.visited = {k: d for k, d in carried.items() if k not in self.evaluated}
