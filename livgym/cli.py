@@ -7,6 +7,7 @@ import os
 import sys
 
 from livgym.commands import compare as compare_command
+from livgym.commands import dataset as dataset_command
 from livgym.commands import evaluate as evaluate_command
 from livgym.commands import genome as genome_command
 from livgym.commands import search as search_command
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_command.add_parser(commands)
     compare_command.add_parser(commands)
     space_command.add_parser(commands)
+    dataset_command.add_parser(commands)
     return parser
 
 
