@@ -1,0 +1,438 @@
+"""STAR's headline in miniature: real searches on mad-lite quality against the inference cache.
+
+    python benchmarks/star_search.py [--stage search|confirm|all] [--budget 150] [--workers 2]
+        [--methods maskable_ppo,evolution,nsga2]
+    python benchmarks/star_search.py --report-only      # from the shipped data: no training
+
+`search`: model-based MaskablePPO, regularized evolution and NSGA-II (seed 0 each) search the
+LIV space of `configs/star_search.yaml` (up to 8 slots at proxy width 64, `mad-lite` quality
+and the analytic cache at 4096 tokens) through one evaluation store, on pool workers. They
+advance together, 50 evaluations at a time (each run is resumed to the next checkpoint), so a
+session that stops early leaves every method at a comparable budget.
+
+`confirm`: the union front's five highest-quality designs, and every front design that
+dominates a reference on (quality, cache), are trained at `mad-lite-long` with three seeds,
+next to Transformer++, the striped hybrid, mamba-like and gated-conv at depth 8.
+
+Nothing finished is ever lost: each evaluation is exported at once to the shipped dataset
+`rewards/data/star_search.jsonl.gz` (with the `proxy_fidelity` dataset, which already holds
+the references at depth 8, imported into the store first), and each run's order of evaluations
+is copied to `results/star_search/<method>.csv` at every checkpoint. A killed run resumes by
+replay (`resume_search`), with the store answering every design it had evaluated.
+`--report-only` imports the datasets into a temporary store and regenerates the report, the
+plot (`star_search.png`) and the confirmed designs' JSON files (`results/star_search/designs/`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from common import machine, markdown_table
+
+HERE = Path(__file__).resolve().parent
+CONFIG = HERE / "configs" / "star_search.yaml"
+WORK = HERE.parent / "runs" / "benchmarks" / "star_search"  # the store and run folders (ignored)
+SHIPPED = HERE / "results" / "star_search"  # run orders and confirmed designs (committed)
+METHODS = ("maskable_ppo", "evolution", "nsga2")
+LABELS = {"maskable_ppo": "model-based MaskablePPO", "evolution": "regularized evolution", "nsga2": "NSGA-II"}
+CHECKPOINT_STEP = 50
+SEED = 0
+CONFIRM_SEEDS = (0, 1, 2)
+TOP_QUALITY = 5  # the union front's highest-quality designs that are confirmed
+MAX_CONFIRMED = 10  # at most this many found designs are confirmed (highest quality first)
+REFERENCES = ("transformer++", "striped-hybrid", "mamba-like", "gated-conv")
+REFERENCE_DEPTH = 8
+COST_WIDTH, COST_HEADS, COST_CONTEXT = 768, 12, 4096  # where the report's cache and parameters are costed
+
+
+@dataclass(frozen=True)
+class Study:
+    """Where the study keeps its files and what it trains (a smoke test swaps in cheap settings)."""
+
+    work: Path = WORK
+    shipped: Path = SHIPPED
+    dataset: Path | None = None  # default: rewards/data/star_search.jsonl.gz
+    search_fidelity: str = "mad-lite"
+    confirm_fidelity: str = "mad-lite-long"
+    step: int = CHECKPOINT_STEP
+
+    @property
+    def dataset_path(self) -> Path:
+        from livgym.rewards.dataset import DATA_DIR, SUFFIX
+
+        return self.dataset if self.dataset is not None else DATA_DIR / f"star_search{SUFFIX}"
+
+    @property
+    def store_path(self) -> Path:
+        return self.work / "evaluations.sqlite"
+
+    def config(self, method: str, budget: int, workers: int):
+        from livgym.controllers.config import SearchConfig
+
+        base = SearchConfig.from_yaml(CONFIG)
+        return base.with_overrides(method=method, budget=budget, seed=SEED, backend={"kind": "pool", "workers": workers},
+                                   space={**base.space, "fidelity": self.search_fidelity})
+
+
+@dataclass(frozen=True)
+class Design:
+    """One evaluated design: its genome (proxy width) and search metrics (mad-lite seed 0)."""
+
+    genome: str
+    quality: float
+    cache_bytes: float  # at the search's own setting (proxy width, 4096 tokens)
+
+    def point(self) -> np.ndarray:
+        return np.array([self.quality, -self.cache_bytes])  # both maximised
+
+
+def proxy_dataset() -> Path:
+    from livgym.rewards.dataset import DATA_DIR, SUFFIX
+
+    return DATA_DIR / f"proxy_fidelity{SUFFIX}"
+
+
+def open_store(study: Study, path: Path) -> None:
+    """Create the store if needed and import the shipped datasets (idempotent)."""
+    from livgym.rewards.dataset import import_dataset
+    from livgym.rewards.store import EvaluationStore
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with EvaluationStore(path) as store:
+        for source in (proxy_dataset(), study.dataset_path):
+            if source.exists():
+                report = import_dataset(source, store)
+                print(f"{source.name}: {report.added} evaluations added, {report.present} already in the store")
+
+
+def export(study: Study) -> int:
+    """Write every search and confirmation result the proxy-fidelity dataset lacks to this study's dataset."""
+    from livgym.rewards.base import make_evaluator
+    from livgym.rewards.dataset import export_dataset, read_dataset
+    from livgym.rewards.store import EvaluationStore
+
+    hashes = {make_evaluator(f).config_hash() for f in (study.search_fidelity, study.confirm_fidelity)}
+    elsewhere = {r.key for r in read_dataset(proxy_dataset())} if proxy_dataset().exists() else set()
+    with EvaluationStore(study.store_path, readonly=True) as store:
+        keys = [r.key for r in store.results() if r.config_hash in hashes and r.key not in elsewhere]
+        return export_dataset(store, study.dataset_path, keys=keys)
+
+
+# --- search ------------------------------------------------------------------------------------
+
+def search(study: Study, methods: list[str], budget: int, workers: int) -> None:
+    """Advance every method to each checkpoint in turn (50, 100, ... budget)."""
+    targets = sorted({*range(study.step, budget, study.step), budget})
+    for target in targets:
+        for method in methods:
+            advance(study, method, target, workers)
+
+
+def advance(study: Study, method: str, target: int, workers: int) -> None:
+    """Run (or resume) one method's search to `target` unique evaluations."""
+    from livgym.controllers.search import resume_search, run_search, run_state
+
+    run_dir = study.work / f"{method}-seed{SEED}"
+    exported = {"used": -1}
+    start = time.perf_counter()
+
+    def progress(tracker) -> None:
+        if tracker.used == exported["used"]:
+            return
+        exported["used"] = tracker.used
+        export(study)
+        last = tracker.records[-1]
+        print(f"  {method:<13} {tracker.used:>4}/{target}  {last.status:<8} "
+              f"quality {last.metrics.get('quality', float('nan')):.3f}  {time.perf_counter() - start:7.0f} s  "
+              f"{last.genome}", flush=True)
+
+    if (run_dir / "config.yaml").exists():
+        state = run_state(run_dir, target)
+        if state is not None:
+            print(f"{method}: {state}")
+        else:
+            print(f"{method}: resuming to {target}")
+            resume_search(run_dir, store=study.store_path, progress=progress, wandb="disabled", budget=target)
+    else:
+        print(f"{method}: starting, to {target}")
+        run_search(study.config(method, target, workers), run_dir, store=study.store_path, progress=progress,
+                   wandb="disabled")
+    export(study)
+    if (run_dir / "evaluations.csv").exists():
+        study.shipped.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(run_dir / "evaluations.csv", study.shipped / f"{method}.csv")
+
+
+# --- what the searches found -------------------------------------------------------------------
+
+def run_order(study: Study, method: str) -> list[dict]:
+    """The shipped evaluations of one method's run, in order (empty before it ran)."""
+    path = study.shipped / f"{method}.csv"
+    if not path.exists():
+        return []
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def designs(rows: list[dict]) -> list[Design]:
+    return [Design(r["genome"], float(r["quality"]), float(r["cache_bytes"])) for r in rows if r["status"] == "ok"]
+
+
+def front(candidates: list[Design]) -> list[Design]:
+    """The non-dominated designs (quality up, cache down), highest quality first, one per genome."""
+    from livgym.rewards.pareto import dominates
+
+    unique = {d.genome: d for d in candidates}.values()
+    kept = [d for d in unique if not any(dominates(o.point(), d.point()) for o in unique)]
+    return sorted(kept, key=lambda d: -d.quality)
+
+
+def reference_genomes() -> dict[str, str]:
+    from livgym.models import reference_genome
+
+    return {name: reference_genome(name, depth=REFERENCE_DEPTH, width=64, heads=4).to_string()
+            for name in REFERENCES}
+
+
+def reference_designs(study: Study, store) -> dict[str, Design]:
+    """The references' mad-lite quality (seed 0, from the store) and cache at the search's setting."""
+    from livgym.models import Genome
+    from livgym.rewards.base import make_evaluator
+
+    evaluator = make_evaluator(study.search_fidelity)
+    out = {}
+    for name, text in reference_genomes().items():
+        result = store.lookup(Genome.from_string(text), evaluator, seed=SEED)
+        if result is not None and result.status == "ok":
+            out[name] = Design(text, float(result.metrics["quality"]), float(result.metrics["cache_bytes"]))
+    return out
+
+
+def to_confirm(study: Study, store, methods: list[str]) -> list[str]:
+    """Found designs to train longer: the union front's best by quality, and any front design
+    dominating a reference; at most `MAX_CONFIRMED`, highest quality first."""
+    from livgym.rewards.pareto import dominates
+
+    union = front([d for m in methods for d in designs(run_order(study, m))])
+    refs = list(reference_designs(study, store).values())
+    refs_text = {r.genome for r in refs}
+    chosen = [d for i, d in enumerate(union)
+              if i < TOP_QUALITY or any(dominates(d.point(), r.point()) for r in refs)]
+    return [d.genome for d in chosen if d.genome not in refs_text][:MAX_CONFIRMED]
+
+
+def confirm(study: Study, methods: list[str], workers: int) -> None:
+    """Train the chosen designs and the references at mad-lite-long, seed by seed, exporting each batch."""
+    from livgym.rewards.backends import EvaluationJob, make_backend
+    from livgym.rewards.store import EvaluationStore
+
+    with EvaluationStore(study.store_path, readonly=True) as store:
+        found = to_confirm(study, store, methods)
+    genomes = [*found, *reference_genomes().values()]
+    jobs = [EvaluationJob.of(study.confirm_fidelity, g, seed) for seed in CONFIRM_SEEDS for g in genomes]
+    print(f"confirming {len(found)} found designs and {len(REFERENCES)} references: {len(jobs)} jobs")
+    with make_backend({"kind": "pool", "workers": workers}, study.store_path) as backend:
+        for i in range(0, len(jobs), workers):
+            batch = jobs[i:i + workers]
+            for k, (job, outcome) in enumerate(zip(batch, backend.run(batch)), i + 1):
+                r = outcome.result
+                how = "stored" if outcome.from_store else f"{r.wall_time:.0f} s"
+                print(f"  [{k}/{len(jobs)}] seed {job.seed} {r.status:<8} "
+                      f"quality {r.metrics.get('quality', float('nan')):.3f} {how:>7}  {job.genome}", flush=True)
+            export(study)
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def costed(text: str) -> tuple[int, int]:
+    """(cache bytes at 4096 tokens, parameters) at width 768, the report's setting."""
+    from livgym.models import Genome, efficiency
+
+    genome = Genome.from_string(text).with_width(COST_WIDTH, COST_HEADS)
+    cost = efficiency(genome, context_length=COST_CONTEXT)
+    return cost.cache_bytes, cost.params
+
+
+def long_quality(study: Study, store, text: str) -> list[float]:
+    from livgym.models import Genome
+    from livgym.rewards.base import make_evaluator
+
+    evaluator, genome = make_evaluator(study.confirm_fidelity), Genome.from_string(text)
+    results = [store.lookup(genome, evaluator, seed=s) for s in CONFIRM_SEEDS]
+    return [float(r.metrics["quality"]) for r in results if r is not None and r.status == "ok"]
+
+
+def mean_interval(values: list[float]) -> tuple[float, float]:
+    """Mean and half-width of the 95 % t-interval (nan with one value)."""
+    if len(values) < 2:
+        return (float(np.mean(values)) if values else float("nan")), float("nan")
+    sem = np.std(values, ddof=1) / np.sqrt(len(values))
+    return float(np.mean(values)), float(stats.t.ppf(0.975, len(values) - 1) * sem)
+
+
+def operators(text: str) -> str:
+    """The design's LIV classes (count x name) and its sharing, in a few words."""
+    from livgym.models import CLASSES_BY_ID, Genome
+
+    genome = Genome.from_string(text)
+    names = [CLASSES_BY_ID[s.liv_class].name for s in genome.slots]
+    counts = ", ".join(f"{names.count(n)}x {n}" for n in dict.fromkeys(names))
+    shared = [f"{sum(s.shares_featurizer for s in genome.slots)} featurizer-sharing",
+              f"{sum(s.shares_features for s in genome.slots)} feature-sharing"]
+    return f"{counts}; {', '.join(shared)} slot(s)"
+
+
+def report(study: Study, store_path: Path, methods: list[str]) -> None:
+    from livgym.rewards.store import EvaluationStore
+
+    with EvaluationStore(store_path, readonly=True) as store:
+        print(f"machine: {machine()}\n")
+        hypervolume_table(study, methods)
+        refs = reference_designs(study, store)
+        plot(study, methods, refs, study.shipped / "star_search.png")
+        confirmed_table(study, store, methods, refs)
+
+
+def hypervolume_table(study: Study, methods: list[str]) -> None:
+    rows = []
+    for method in methods:
+        order = run_order(study, method)
+        at = [f"{float(order[n - 1]['hypervolume']):.4f}" if len(order) >= n else "-" for n in (50, 100, 150)]
+        ok = designs(order)
+        best = max((d.quality for d in ok), default=float("nan"))
+        failed = sum(r["status"] != "ok" for r in order)
+        rows.append([LABELS[method], len(order), *at, f"{best:.3f}", len(front(ok)), failed])
+    print(markdown_table(["method (seed 0)", "evaluations", "HV @ 50", "HV @ 100", "HV @ 150",
+                          "best mad-lite quality", "front size", "not ok"], rows) + "\n")
+
+
+def confirmed_table(study: Study, store, methods: list[str], refs: dict[str, Design]) -> None:
+    found = to_confirm(study, store, methods)
+    search_quality = {d.genome: d.quality for m in methods for d in designs(run_order(study, m))}
+    search_quality.update({d.genome: d.quality for d in refs.values()})
+    rows, measured = [], {}
+    labels = {**{g: f"found {i + 1}" for i, g in enumerate(found)}, **{t: n for n, t in reference_genomes().items()}}
+    for text, label in labels.items():
+        values = long_quality(study, store, text)
+        mean, half = mean_interval(values)
+        cache, params = costed(text)
+        measured[label] = (values, mean, cache)
+        rows.append([label, f"{search_quality.get(text, float('nan')):.3f}",
+                     f"{mean:.3f} ± {half:.3f}" if values else "-", len(values), f"{cache / 2**20:.1f}",
+                     f"{params / 1e6:.1f}", operators(text), f"`{text}`"])
+    print(markdown_table(["design", "mad-lite (seed 0)", "mad-lite-long, mean ± 95 % (3 seeds)", "seeds",
+                          "cache MiB @ 4096, w768", "params M @ w768", "operators", "genome"], rows) + "\n")
+    answer(found, labels, measured)
+    export_designs(study, found, measured)
+
+
+def answer(found: list[str], labels: dict[str, str], measured: dict) -> None:
+    """Is there a found design that dominates Transformer++ and the striped hybrid at mad-lite-long?"""
+    targets = [n for n in ("transformer++", "striped-hybrid") if len(measured[n][0]) == len(CONFIRM_SEEDS)]
+    complete = [labels[g] for g in found if len(measured[labels[g]][0]) == len(CONFIRM_SEEDS)]
+    if len(targets) < 2 or not complete:
+        print(f"Answer: not yet; confirmation incomplete ({len(complete)} of {len(found)} found designs and "
+              f"{len(targets)} of 2 references have all {len(CONFIRM_SEEDS)} seeds).\n")
+        return
+    for name in targets:
+        values, mean, cache = measured[name]
+        better = [f for f in complete if measured[f][1] >= mean and measured[f][2] < cache]
+        every_seed = [f for f in better if min(measured[f][0]) >= max(values)]
+        if better:
+            best = min(better, key=lambda f: measured[f][2])
+            print(f"- Against {name} (quality {mean:.3f}, cache {cache / 2**20:.1f} MiB): {', '.join(better)} "
+                  f"dominate it in the mean; {', '.join(every_seed) or 'none'} on every seed. The smallest cache "
+                  f"at equal or better quality is {best}'s, {100 * (1 - measured[best][2] / cache):.1f} % smaller.")
+        else:
+            print(f"- Against {name} (quality {mean:.3f}): no confirmed design has equal or better quality "
+                  "with a smaller cache.")
+    both = [f for f in complete if all(measured[f][1] >= measured[n][1] and measured[f][2] < measured[n][2]
+                                       for n in targets)]
+    print(f"- Dominating both in the mean: {', '.join(both) or 'none'}.\n")
+
+
+def export_designs(study: Study, found: list[str], measured: dict) -> None:
+    """Each confirmed found design as a genome JSON file (build it with `livgym.models.build_model`)."""
+    from livgym.models import Genome
+
+    folder = study.shipped / "designs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, text in enumerate(found):
+        if measured[f"found {i + 1}"][0]:
+            genome = Genome.from_string(text)
+            (folder / f"found-{i + 1:02d}-{genome.canonical_hash()}.json").write_text(genome.to_json() + "\n")
+
+
+def plot(study: Study, methods: list[str], refs: dict[str, Design], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method, marker in zip(methods, "osD"):
+        ok = designs(run_order(study, method))
+        if not ok:
+            continue
+        ax.scatter([costed(d.genome)[0] / 2**20 for d in ok], [d.quality for d in ok], s=8, alpha=0.25, marker=marker)
+        best = front(ok)
+        ax.step([costed(d.genome)[0] / 2**20 for d in best][::-1], [d.quality for d in best][::-1], where="post",
+                marker=marker, label=f"{LABELS[method]} ({len(ok)} evaluated)")
+    for name, d in refs.items():
+        ax.scatter([costed(d.genome)[0] / 2**20], [d.quality], marker="*", s=160, color="black", zorder=5)
+        ax.annotate(name, (costed(d.genome)[0] / 2**20, d.quality), textcoords="offset points", xytext=(6, -10))
+    ax.set_xscale("log")
+    ax.set_xlabel("inference cache at 4096 tokens, width 768 (MiB, log)")
+    ax.set_ylabel("mad-lite quality (seed 0)")
+    ax.set_title("Fronts found on (quality, cache); references at depth 8 marked")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"plot: {path}\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stage", choices=("search", "confirm", "all"), default="all")
+    parser.add_argument("--budget", type=int, default=150)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--report-only", action="store_true", help="report from the shipped data (no training)")
+    # a smoke test's cheap settings (the defaults are the study's)
+    parser.add_argument("--work", type=Path, default=WORK, help=argparse.SUPPRESS)
+    parser.add_argument("--shipped", type=Path, default=SHIPPED, help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--fidelities", nargs=2, default=("mad-lite", "mad-lite-long"), help=argparse.SUPPRESS)
+    parser.add_argument("--step", type=int, default=CHECKPOINT_STEP, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        parser.error(f"--methods: unknown method(s) {unknown}; known: {list(METHODS)}")
+    study = Study(args.work, args.shipped, args.dataset, *args.fidelities, step=args.step)
+    if args.report_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            store_path = Path(tmp) / "from-datasets.sqlite"
+            open_store(study, store_path)
+            report(study, store_path, methods)
+        return
+    open_store(study, study.store_path)
+    print(f"machine: {machine()}; {args.workers} pool workers")
+    if args.stage in ("search", "all"):
+        search(study, methods, args.budget, args.workers)
+    if args.stage in ("confirm", "all"):
+        confirm(study, methods, args.workers)
+    report(study, study.store_path, methods)
+
+
+if __name__ == "__main__":
+    main()
