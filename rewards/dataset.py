@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -109,7 +110,7 @@ def read_dataset(path: str | Path) -> Iterator[EvaluationResult]:
                 except json.JSONDecodeError as err:
                     raise ValueError(f"{where}: not JSON ({err})") from None
                 yield from_record(record, where)
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:  # zlib.error: damaged compressed data
         raise ValueError(f"{path}: not a readable gzip dataset ({err})") from None
 
 
