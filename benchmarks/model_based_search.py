@@ -44,8 +44,9 @@ from common import machine, markdown_table
 
 HERE = Path(__file__).resolve().parent
 LANDSCAPES = ("livbench", "nk")
-METHODS = ("mb_maskable_ppo", "maskable_ppo", "mb_evolution", "evolution", "nsga2", "optuna", "random", "ceiling")
-RL = ("mb_maskable_ppo", "maskable_ppo", "mb_evolution")  # the costly ones: --rl-seeds seeds
+METHODS = ("mb_maskable_ppo", "maskable_ppo", "mb_ppo", "mb_a2c", "mb_evolution", "evolution", "nsga2", "optuna", "random",
+           "ceiling")
+RL = ("mb_maskable_ppo", "maskable_ppo", "mb_ppo", "mb_a2c", "mb_evolution")  # the costly ones: --rl-seeds seeds
 CHECKPOINTS = (25, 50, 100, 300)
 NK = {"n": 20, "choices": 4, "k": 2}
 
