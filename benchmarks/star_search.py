@@ -139,6 +139,7 @@ def search(study: Study, methods: list[str], budget: int, workers: int) -> None:
 
 def advance(study: Study, method: str, target: int, workers: int) -> None:
     """Run (or resume) one method's search to `target` unique evaluations."""
+    from livgym.controllers.run_record import RunRecord
     from livgym.controllers.search import resume_search, run_search, run_state
 
     run_dir = study.work / f"{method}-seed{SEED}"
@@ -156,6 +157,9 @@ def advance(study: Study, method: str, target: int, workers: int) -> None:
               f"{last.genome}", flush=True)
 
     if (run_dir / "config.yaml").exists():
+        record = RunRecord.read(run_dir)
+        if record is not None and not record.finished:
+            target = max(target, record.budget)  # a killed run goes on to the budget it was started with
         state = run_state(run_dir, target)
         if state is not None:
             print(f"{method}: {state}")
