@@ -371,7 +371,7 @@ class ProcessPoolBackend(EvaluationBackend):
                 try:
                     error = ready.result(timeout=limit)
                 except BrokenProcessPool:
-                    deaths.unstarted.append(f"the worker process died while starting ({_exit_of(process)})")
+                    deaths.unstarted.append(f"the worker process died while starting ({_exit_of(pool, process)})")
                     continue
                 except FuturesTimeout:
                     deaths.unstarted.append(f"the worker process did not start within {limit:g} s")
@@ -382,7 +382,7 @@ class ProcessPoolBackend(EvaluationBackend):
                 try:
                     return pool.submit(_work, job, self.kind).result(timeout=self.timeout_s)
                 except BrokenProcessPool:
-                    deaths.died.append(_exit_of(process))
+                    deaths.died.append(_exit_of(pool, process))
                 except FuturesTimeout:
                     deaths.hangs += 1
             finally:
@@ -412,8 +412,13 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _exit_of(process: multiprocessing.process.BaseProcess) -> str:
-    """How a dead worker process ended, in words ("exit code 3", "killed by SIGKILL")."""
+def _exit_of(pool: ProcessPoolExecutor, process: multiprocessing.process.BaseProcess) -> str:
+    """How a dead worker process of a broken `pool` ended, in words ("exit code 3", "killed by SIGKILL")."""
+    # The pool's manager thread reaps its dead workers. Joining the process here at the same
+    # time would race it for the one exit status (the loser's waitpid gets ECHILD, and the
+    # status would read as unknown, more often on a loaded machine), so wait for that thread
+    # first: stopping the broken pool joins it, and it has joined its workers by then.
+    _kill_pool(pool)
     process.join(timeout=5)
     code = process.exitcode
     if code is None:
