@@ -18,6 +18,7 @@ from livgym.rewards.store import EvaluationStore
 
 GENOMES = [reference_genome(name, depth=4, width=64, heads=4).to_string()
            for name in ("transformer++", "mamba-like", "gated-conv", "striped-hybrid")]
+DEADLY = "11111-18.1.1.1.1@w64h4"  # contains SWA: crash_fidelity kills the worker, hang_test never returns
 
 
 def test_process_pool_results_equal_inline_results(tmp_path):
@@ -33,8 +34,7 @@ def test_process_pool_results_equal_inline_results(tmp_path):
 
 
 def test_a_job_that_kills_its_worker_is_retried_then_recorded_as_failed(tmp_path):
-    deadly = "11111-18.1.1.1.1@w64h4"  # contains SWA: crash_fidelity kills the worker
-    jobs = [EvaluationJob.of("crash-test", g) for g in (GENOMES[0], deadly, GENOMES[1])]
+    jobs = [EvaluationJob.of("crash-test", g) for g in (GENOMES[0], DEADLY, GENOMES[1])]
     with ProcessPoolBackend(tmp_path / "s.sqlite", workers=2, retries=1, imports=["crash_fidelity"]) as pool:
         outcomes = pool.run(jobs)
         assert [o.result.status for o in outcomes] == ["ok", "failed", "ok"]
@@ -49,35 +49,64 @@ def test_bad_backend_settings_are_named(tmp_path):
         ProcessPoolBackend(tmp_path / "s.sqlite", retries=-1)
 
 
-def test_ray_results_equal_inline_and_dying_or_hung_workers_are_recorded(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """One local Ray cluster (two CPUs) for every Ray check: starting one takes seconds."""
     ray = pytest.importorskip("ray")
-    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # Ray 2.60 writes an auth token by default
-    jobs = [EvaluationJob.of("zero-cost", genome, seed=1) for genome in GENOMES[:2]]
-    deadly = EvaluationJob.of("crash-test", "11111-18.1.1.1.1@w64h4")
-    hung = EvaluationJob.of("hang-test", "11111-18.1.1.1.1@w64h4")
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_AUTH_MODE", "disabled")  # Ray 2.60 writes an auth token by default
         # Ray's socket paths must stay under 108 bytes: a short temporary folder, not tmp_path.
         # Workers find crash_fidelity (a user's own fidelity module) through the runtime env.
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tempfile.mkdtemp(prefix="ray"),
                  runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).parent)}})
-        with RayBackend(tmp_path / "ray.sqlite", retries=1, imports=["crash_fidelity"], timeout_s=15) as backend, \
-                InlineBackend(tmp_path / "inline.sqlite") as inline:
-            there, here = backend.run(jobs + [deadly, hung]), inline.run(jobs)
-        assert [o.result.metrics for o in there[:2]] == [o.result.metrics for o in here]
-        assert there[2].result.status == "failed" and "died" in there[2].result.error
-        assert there[3].result.status == "timeout" and "hung 2 time(s)" in there[3].result.error
-    finally:
-        ray.shutdown()
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+def test_a_search_on_a_local_ray_cluster_finds_what_it_finds_inline(ray_cluster, tmp_path):
+    from livgym.controllers.config import SearchConfig
+    from livgym.controllers.search import run_search
+    from test_parallel_search import SMALL, records
+
+    # First of the Ray checks: the workers it starts (and their torch import) serve the next one.
+    config = SearchConfig(name="small", method="nsga2", budget=10, seed=1, **SMALL)
+    inline = run_search(config, None, store=tmp_path / "inline.sqlite")
+    on_ray = run_search(config.with_overrides(backend={"kind": "ray"}), None, store=tmp_path / "ray.sqlite")
+    assert records(on_ray) == records(inline)
+
+
+def test_ray_results_equal_inline_and_a_dying_worker_is_retried_then_recorded(ray_cluster, tmp_path):
+    # No time limit here: Ray times a task from its dispatch, so a fresh worker's start-up (seconds,
+    # more on a loaded machine) would count against it; the hung task is the last Ray test's.
+    jobs = [EvaluationJob.of("zero-cost", genome, seed=1) for genome in GENOMES[:2]]
+    deadly = EvaluationJob.of("crash-test", DEADLY)
+    with RayBackend(tmp_path / "ray.sqlite", retries=1, imports=["crash_fidelity"]) as backend, \
+            InlineBackend(tmp_path / "inline.sqlite") as inline:
+        there, here = backend.run(jobs + [deadly]), inline.run(jobs)
+    assert [o.result.metrics for o in there[:2]] == [o.result.metrics for o in here]
+    assert there[2].result.status == "failed" and "died 2 time(s)" in there[2].result.error
+
+
+def test_a_hung_ray_task_is_cancelled_retried_then_recorded_as_timeout(ray_cluster, tmp_path):
+    # Last of the Ray checks, should a cancelled task linger. The task never returns, so however
+    # slowly its worker starts, each attempt is a hang.
+    hung = EvaluationJob.of("hang-test", DEADLY)
+    with RayBackend(tmp_path / "ray.sqlite", retries=1, imports=["crash_fidelity"], timeout_s=1) as backend:
+        outcome = backend.run([hung])[0]
+    assert outcome.result.status == "timeout" and "hung 2 time(s)" in outcome.result.error
 
 
 def test_a_hung_job_is_killed_retried_then_recorded_as_timeout_and_the_others_finish(tmp_path):
-    hung = "11111-18.1.1.1.1@w64h4"  # contains SWA: hang_test never returns
-    jobs = [EvaluationJob.of("hang-test", g) for g in (GENOMES[0], hung, GENOMES[1], GENOMES[2])]
+    # A pool times a job from when its worker starts it (start-up is not counted), and the other
+    # jobs take microseconds: 1 s is ample margin, while the hung one would sleep for an hour.
+    jobs = [EvaluationJob.of("hang-test", g) for g in (GENOMES[0], DEADLY, GENOMES[1], GENOMES[2])]
     with ProcessPoolBackend(tmp_path / "s.sqlite", workers=2, retries=1, imports=["crash_fidelity"],
-                            timeout_s=3) as pool:
+                            timeout_s=1) as pool:
         outcomes = pool.run(jobs)
     assert [o.result.status for o in outcomes] == ["ok", "timeout", "ok", "ok"]
-    assert "hung 2 time(s)" in outcomes[1].result.error and "timeout_s=3" in outcomes[1].result.error
+    assert "hung 2 time(s)" in outcomes[1].result.error and "timeout_s=1" in outcomes[1].result.error
 
 
 def test_backend_config_builds_each_backend_and_names_bad_keys(tmp_path):
@@ -95,9 +124,6 @@ def test_backend_config_builds_each_backend_and_names_bad_keys(tmp_path):
         BackendConfig(kind="pool", timeout_s=0)
     with pytest.raises(ValueError, match="address.*kind 'ray' only"):
         BackendConfig(kind="pool", address="auto")
-
-
-DEADLY = "11111-18.1.1.1.1@w64h4"  # contains SWA: crash_fidelity kills the worker
 
 
 def test_a_worker_that_dies_while_a_result_is_being_stored_loses_no_job(tmp_path, monkeypatch):
@@ -132,12 +158,12 @@ def test_the_inline_backend_honours_timeout_s_and_imports(tmp_path):
     from livgym.rewards.backends import make_backend
 
     jobs = [EvaluationJob.of("hang-test", g) for g in (GENOMES[0], DEADLY)]
-    config = {"kind": "inline", "timeout_s": 3, "retries": 0, "imports": ["crash_fidelity"]}
+    config = {"kind": "inline", "timeout_s": 1, "retries": 0, "imports": ["crash_fidelity"]}  # timed from the start
     with make_backend(config, tmp_path / "s.sqlite") as backend:
         assert isinstance(backend, InlineBackend)
         outcomes = backend.run(jobs)  # would hang forever if the time limit were ignored
     assert [o.result.status for o in outcomes] == ["ok", "timeout"]
-    assert "timeout_s=3" in outcomes[1].result.error
+    assert "timeout_s=1" in outcomes[1].result.error
     ran_in = outcomes[0].result.computed_by
     assert ran_in["backend"] == "inline-child" and ran_in["pid"] != os.getpid(), "a killable child ran it"
     with pytest.raises(ValueError, match="imports: cannot import 'no_such_module_h3'"):
@@ -186,7 +212,7 @@ def test_a_pool_search_whose_workers_die_and_hang_records_every_design_and_a_rer
                           space={"max_depth": 2, "fidelity": "fault-test", "classes": [9, 17, 18]},
                           env={"max_edits": 2, "objectives": ["params", "cache_bytes"]},
                           methods={"random": {"batch": 4}},
-                          backend={"kind": "pool", "workers": 2, "retries": 0, "timeout_s": 3,
+                          backend={"kind": "pool", "workers": 2, "retries": 0, "timeout_s": 1,  # from the start
                                    "imports": ["crash_fidelity"]})
     store_path = tmp_path / "s.sqlite"
 
