@@ -18,11 +18,13 @@ from livgym.controllers.search import run_search
 from livgym.rewards.objectives import ObjectiveSet
 
 # Analytic costs only: microseconds per evaluation, so the tests time the search, not a proxy.
+# One pass over each rollout (SB3's default is ten): the tests check the search, not how well
+# the policy learns, and an LSTM's ten passes cost recurrent_ppo's run tens of seconds.
 TINY = {"space": {"max_depth": 5, "fidelity": "analytic"},
         "env": {"max_edits": 4, "objectives": ["params", "cache_bytes"]},
-        "methods": {"maskable_ppo": {"n_steps": 16, "batch_size": 16},
-                    "ppo": {"n_steps": 16, "batch_size": 16}, "a2c": {"n_steps": 4},
-                    "recurrent_ppo": {"n_steps": 16, "batch_size": 16},
+        "methods": {"maskable_ppo": {"n_steps": 16, "batch_size": 16, "n_epochs": 1},
+                    "ppo": {"n_steps": 16, "batch_size": 16, "n_epochs": 1}, "a2c": {"n_steps": 4},
+                    "recurrent_ppo": {"n_steps": 16, "batch_size": 16, "n_epochs": 1},
                     "evolution": {"population": 4, "sample": 2}, "nsga2": {"population": 6}}}
 
 
@@ -33,7 +35,9 @@ def genomes(out: Path) -> list[str]:
 
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_runs_end_to_end_within_its_budget(method, tmp_path):
-    config = SearchConfig(name="tiny", method=method, budget=12, **TINY)
+    # The RL methods search model-based: the first 10 designs sampled, then a round of proposals
+    # from 16 episodes on the surrogate (128 by default; how many changes no step of the run).
+    config = SearchConfig(name="tiny", method=method, budget=12, surrogate={"episodes": 16}, **TINY)
     result = run_search(config, tmp_path / "run", store=tmp_path / "store.sqlite")
     assert result.tracker.used == 12, "the budget counts unique evaluations exactly"
     out = tmp_path / "run"
@@ -59,8 +63,10 @@ def test_same_seed_same_designs(method, tmp_path):
 
 
 def test_rl_controllers_roll_out_several_envs_on_one_budget(tmp_path):
-    methods = {**TINY["methods"], "maskable_ppo": {"n_steps": 8, "batch_size": 16, "n_envs": 2}}
-    config = SearchConfig(name="tiny", method="maskable_ppo", budget=12, **{**TINY, "methods": methods})
+    methods = {**TINY["methods"], "maskable_ppo": {"n_steps": 8, "batch_size": 16, "n_envs": 2, "n_epochs": 1}}
+    # model-based: 10 designs sampled, then a round whose 16 episodes (128 by default) the two envs share
+    config = SearchConfig(name="tiny", method="maskable_ppo", budget=12, surrogate={"episodes": 16},
+                          **{**TINY, "methods": methods})
     result = run_search(config, None, store=tmp_path / "s.sqlite")
     assert result.tracker.used == 12
     again = run_search(config, None, store=tmp_path / "t.sqlite")
@@ -141,7 +147,7 @@ def test_compare_runs_every_method_at_equal_budgets_and_seeds(tmp_path, capsys):
 
 @pytest.mark.parametrize("method, surrogate", [
     ("evolution", {}), ("maskable_ppo", {"enabled": False}),
-    ("maskable_ppo", {"n_initial": 2, "batch": 2, "episodes": 16}),  # model-based: interrupted in round 2
+    ("maskable_ppo", {"n_initial": 2, "batch": 2, "episodes": 8}),  # model-based: interrupted in round 2
 ], ids=["evolution", "maskable_ppo", "model-based maskable_ppo"])
 def test_an_interrupted_run_resumes_without_re_evaluating(method, surrogate, tmp_path):
     from livgym.controllers.search import resume_search
@@ -173,7 +179,7 @@ def test_a_search_that_only_revisits_stops_early(method, tmp_path):
     config = SearchConfig(name="tiny", method=method, budget=500, patience=30,
                           space={"max_depth": 1, "fidelity": "analytic", "classes": [1, 9]},
                           env={"max_edits": 2, "objectives": ["params", "cache_bytes"]},
-                          methods={"maskable_ppo": {"n_steps": 16, "batch_size": 16}})
+                          methods={"maskable_ppo": {"n_steps": 16, "batch_size": 16, "n_epochs": 1}})
     result = run_search(config, tmp_path / "run", store=tmp_path / "s.sqlite")
     assert result.tracker.stalled and result.tracker.used < 500
     assert "Stopped early" in (tmp_path / "run" / "summary.md").read_text()
