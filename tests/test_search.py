@@ -53,7 +53,8 @@ def test_every_method_runs_end_to_end_within_its_budget(method, tmp_path):
 
 @pytest.mark.parametrize("method", ["random", "evolution", "nsga2", "maskable_ppo"])
 def test_same_seed_same_designs(method, tmp_path):
-    config = SearchConfig(name="tiny", method=method, budget=10, seed=3, **TINY)
+    # plain methods (model-based RL at budget 10 would only sample; tests/test_model_based.py covers it)
+    config = SearchConfig(name="tiny", method=method, budget=10, seed=3, surrogate={"enabled": False}, **TINY)
     first = run_search(config, tmp_path / "a", store=tmp_path / "a.sqlite")
     second = run_search(config, tmp_path / "b", store=tmp_path / "b.sqlite")
     assert genomes(tmp_path / "a") == genomes(tmp_path / "b")
@@ -347,7 +348,7 @@ def test_resume_keeps_the_run_s_own_store_wandb_mode_and_plots(tmp_path, monkeyp
 def test_a_finished_run_extends_to_a_larger_budget_by_replay(method, tmp_path):
     from livgym.controllers.search import resume_search
 
-    config = SearchConfig(name="tiny", method=method, budget=6, seed=2, **TINY)
+    config = SearchConfig(name="tiny", method=method, budget=6, seed=2, surrogate={"enabled": False}, **TINY)
     run_dir, store = tmp_path / "run", tmp_path / "s.sqlite"
     run_search(config, run_dir, store=store)
     extended = resume_search(run_dir, budget=10)
