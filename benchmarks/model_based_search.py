@@ -51,21 +51,23 @@ CHECKPOINTS = (25, 50, 100, 300)
 NK = {"n": 20, "choices": 4, "k": 2}
 
 
-def config(landscape: str, method: str, seed: int, budget: int, settings: dict | None = None):
-    """The search config of one run (`settings`: `surrogate` keys over the defaults)."""
+def config(landscape: str, method: str, seed: int, budget: int, settings: dict | None = None,
+           method_settings: dict | None = None):
+    """The search config of one run (`settings`: `surrogate` keys over the defaults;
+    `method_settings`: the method's own keys over `runs/livbench.yaml`'s)."""
     from livgym.controllers.config import SearchConfig
     from livgym.envs.livbench import WEIGHTINGS
 
     name = method.removeprefix("mb_")
     surrogate = {**(settings or {}), "enabled": method.startswith("mb_") or method == "ceiling"}
+    base = SearchConfig.from_yaml(HERE.parent / "runs" / "livbench.yaml")
+    methods = {**base.methods, name: {**base.methods.get(name, {}), **(method_settings or {})}}
     if landscape == "livbench":
-        base = SearchConfig.from_yaml(HERE.parent / "runs" / "livbench.yaml")
         return base.with_overrides(method="random" if method == "ceiling" else name, seed=seed, budget=budget,
-                                   surrogate=surrogate,
+                                   surrogate=surrogate, methods=methods,
                                    env={**base.env, "scalariser_kwargs": {"weights": list(WEIGHTINGS["quality-first"])}})
-    livbench_methods = SearchConfig.from_yaml(HERE.parent / "runs" / "livbench.yaml").methods
     return SearchConfig(name=f"nk-{method}", method=name, seed=seed, budget=budget, patience=500,
-                        env_id="livgym/NK-v0", space={**NK, "seed": seed}, methods=livbench_methods,
+                        env_id="livgym/NK-v0", space={**NK, "seed": seed}, methods=methods,
                         surrogate=surrogate)
 
 
@@ -82,7 +84,7 @@ def optimum(landscape: str, seed: int) -> tuple[float, float]:
     return known.best_reward, known.hypervolume
 
 
-def run_one(job: tuple[str, str, int, int, str, dict]) -> tuple[str, str, int, float]:
+def run_one(job: tuple[str, str, int, int, str, dict, dict]) -> tuple[str, str, int, float]:
     import torch
 
     from livgym.controllers.contract import SearchContext
@@ -90,9 +92,9 @@ def run_one(job: tuple[str, str, int, int, str, dict]) -> tuple[str, str, int, f
     from livgym.controllers.model_based import enumerated_ceiling
     from livgym.controllers.search import run_search
 
-    landscape, method, seed, budget, out, settings = job
+    landscape, method, seed, budget, out, settings, method_settings = job
     torch.set_num_threads(1)
-    cfg = config(landscape, method, seed, budget, settings)
+    cfg = config(landscape, method, seed, budget, settings, method_settings)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         if method == "ceiling":
@@ -215,6 +217,8 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--surrogate", type=json.loads, default={},
                         help='model-based settings over the defaults, as JSON, e.g. \'{"episodes": 64}\'')
+    parser.add_argument("--method-settings", type=json.loads, default={},
+                        help='the methods\' own settings over runs/livbench.yaml\'s, as JSON, e.g. \'{"extractor": "slots"}\'')
     args = parser.parse_args()
 
     landscapes, methods = args.landscapes.split(","), args.methods.split(",")
@@ -227,7 +231,8 @@ def main() -> None:
             if m == "ceiling" and landscape != "livbench":
                 continue
             first = args.seeds - seeds[m] if m in RL else 0
-            todo += [(landscape, m, s, args.budget, str(args.out), args.surrogate) for s in range(first, args.seeds)
+            todo += [(landscape, m, s, args.budget, str(args.out), args.surrogate, args.method_settings)
+                     for s in range(first, args.seeds)
                      if not (args.out / landscape / f"{m}-seed{s}.json").exists() and not args.report_only]
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:

@@ -17,11 +17,11 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.torch_layers import CombinedExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from livgym.controllers.budget import SearchTracker
 from livgym.controllers.contract import SearchContext, param
+from livgym.controllers.extractors import EXTRACTORS
 from livgym.controllers.parallel import ParallelEvaluationVecEnv
 from livgym.envs.design_env import DesignEnv
 
@@ -42,10 +42,16 @@ class OnPolicyParams:
     device: str | None = param(None, "where the policy trains: auto, cpu, cuda")
     n_envs: int = param(1, "env copies rolled out together, counted on the one budget", minimum=1)
     revisit_penalty: float = param(0.0, "subtracted from the reward of a design the search evaluated before")
+    extractor: str = param("combined", "features of a Dict observation: combined (SB3's, every entry one-hot) "
+                                       "or slots (one network shared by every slot; the LIV space)")
+
+    def __post_init__(self) -> None:
+        if self.extractor not in EXTRACTORS:
+            raise ValueError(f"extractor={self.extractor!r} is unknown; known: {sorted(EXTRACTORS)}")
 
     def sb3_kwargs(self) -> dict[str, Any]:
         """The SB3 constructor arguments that are set."""
-        own = {"n_envs", "revisit_penalty"}
+        own = {"n_envs", "revisit_penalty", "extractor"}
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if f.name not in own and getattr(self, f.name) is not None}
 
@@ -91,15 +97,6 @@ class MaskablePPOParams(_ClippedParams):
     learning_rate: float | None = 1e-3
     ent_coef: float | None = 0.01
     gamma: float | None = 1.0
-
-
-class IntCombinedExtractor(CombinedExtractor):
-    """SB3's Dict extractor with a Python-int `features_dim`: SB3 sums a MultiDiscrete's nvec
-    into a NumPy integer, which torch's LSTM (RecurrentPPO) rejects as an input size."""
-
-    def __init__(self, observation_space, **kwargs) -> None:
-        super().__init__(observation_space, **kwargs)
-        self._features_dim = int(self._features_dim)
 
 
 class RevisitPenalty(gym.Wrapper):
@@ -155,10 +152,13 @@ def rl_search(algorithm: type[BaseAlgorithm]) -> Callable[[SearchContext, OnPoli
         policy = "MultiInputPolicy" if observation == "dict" else "MlpPolicy"
         if algorithm is RecurrentPPO:  # an LSTM policy; no masks, so invalid actions cost the env's penalty
             policy = policy.replace("Policy", "LstmPolicy")
-            if observation == "dict":
-                policy_kwargs = dict(kwargs.get("policy_kwargs") or {})
-                policy_kwargs.setdefault("features_extractor_class", IntCombinedExtractor)
-                kwargs["policy_kwargs"] = policy_kwargs
+        if observation == "dict":
+            policy_kwargs = dict(kwargs.get("policy_kwargs") or {})
+            policy_kwargs.setdefault("features_extractor_class", EXTRACTORS[params.extractor])
+            kwargs["policy_kwargs"] = policy_kwargs
+        elif params.extractor != "combined":
+            raise ValueError(f"extractor={params.extractor!r} reads a Dict observation; this env's is flat "
+                             "(env.observation: flat)")
         model = algorithm(policy, env, seed=context.seed, verbose=0, **kwargs)
         if context.sb3_output is not None:  # SB3's training metrics (losses, entropy, ...) to W&B
             model.set_logger(Logger(folder=None, output_formats=[context.sb3_output]))
