@@ -68,4 +68,3 @@ class SlotSetExtractor(BaseFeaturesExtractor):
 
 #: the `extractor` setting of the RL methods -> the class SB3 builds
 EXTRACTORS: dict[str, type[BaseFeaturesExtractor]] = {"combined": IntCombinedExtractor, "slots": SlotSetExtractor}
-
