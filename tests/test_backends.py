@@ -33,6 +33,26 @@ def test_process_pool_results_equal_inline_results(tmp_path):
         assert len(store) == len(GENOMES), "each finished evaluation is in the store, once"
 
 
+def test_a_batch_starts_its_dearest_jobs_first_and_answers_in_job_order(tmp_path):
+    started = []
+
+    class Recording(InlineBackend):
+        def _evaluate(self, jobs):
+            started.append(list(jobs))
+            yield from super()._evaluate(jobs)
+
+    depths = (2, 8, 4, 8)  # the two depth-8 jobs tie: they keep their job order
+    texts = [reference_genome("transformer++", depth=d, width=64, heads=4).to_string() for d in depths]
+    texts[3] = reference_genome("mamba-like", depth=8, width=64, heads=4).to_string()
+    jobs = [EvaluationJob.of("zero-cost", t) for t in texts]
+    hints = [job.cost_hint for job in jobs]
+    with Recording(tmp_path / "s.sqlite") as backend:
+        outcomes = backend.run(jobs)
+    assert started == [sorted(range(len(jobs)), key=lambda i: -hints[i])]
+    assert started[0][0] in (1, 3) and started[0][-1] == 0, "deepest first, shallowest last"
+    assert [o.result.genome for o in outcomes] == texts, "outcomes in job order"
+
+
 def test_a_job_that_kills_its_worker_is_retried_then_recorded_as_failed(tmp_path):
     jobs = [EvaluationJob.of("crash-test", g) for g in (GENOMES[0], DEADLY, GENOMES[1])]
     with ProcessPoolBackend(tmp_path / "s.sqlite", workers=2, retries=1, imports=["crash_fidelity"]) as pool:
@@ -144,7 +164,9 @@ def test_a_worker_that_dies_while_a_result_is_being_stored_loses_no_job(tmp_path
                 assert pool._broken, "premise: the pool broke while the first result was being stored"
             return super().put(result)
 
-    jobs = [EvaluationJob.of("crash-test", g) for g in (GENOMES[0], DEADLY, GENOMES[1], GENOMES[2])]
+    # The deadly genome is the dearest (depth 8 against 4), so it starts first, alongside GENOMES[0].
+    deadly = "-".join(["11111", "18.1.1.1.1"] * 4) + "@w64h4"
+    jobs = [EvaluationJob.of("crash-test", g) for g in (GENOMES[0], deadly, GENOMES[1], GENOMES[2])]
     with StoreThatWaitsForTheDeath(tmp_path / "s.sqlite") as store, \
             ProcessPoolBackend(store, workers=2, retries=0, imports=["crash_fidelity"]) as pool:
         holder["backend"] = pool
