@@ -146,6 +146,6 @@ def test_proxy_fidelity_report_regenerates_from_a_dataset_without_training(tmp_p
     out = capsys.readouterr().out
     assert "16 evaluations from" in out
     rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| mad-lite")}
-    assert "| 4/4 | 4 | 1.00 | 1.00 |" in rows["mad-lite"], "mad-lite ranks the four exactly as the long budget"
+    assert "| 4/4 | 4 | 1.00 | 1.00 [1.00, 1.00] |" in rows["mad-lite"], "mad-lite ranks the four exactly as the long budget"
     assert "(reference)" in rows["mad-lite-long"]
     assert "| transformer++ | 0.400; 0.20 | 0.200; 0.10 | 0.500; 0.25 | 0.600; 0.30 |" in out
