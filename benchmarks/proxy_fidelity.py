@@ -186,7 +186,7 @@ def report(store_path: str, genomes: list[Genome], fidelities: list[str]) -> Non
     names = {reference_genome(n, depth=DEPTH, width=WIDTH, heads=HEADS).canonical_hash(): n for n in REFERENCE_GENOMES}
     print("\nper genome (quality; in-context recall accuracy):")
     header = ["genome", *fidelities]
-    lines = []
+    lines, randoms = [], []
     for i, g in enumerate(genomes):
         cells = []
         for f in fidelities:
@@ -196,8 +196,11 @@ def report(store_path: str, genomes: list[Genome], fidelities: list[str]) -> Non
             else:
                 recall = r.metrics.get("acc_in_context_recall")
                 cells.append(f"{r.metrics['quality']:.3f}" + (f"; {recall:.2f}" if recall is not None else ""))
-        lines.append([names.get(g.canonical_hash(), g.to_string()), *cells])
+        if g.canonical_hash() not in names:
+            randoms.append(g.to_string())
+        lines.append([names.get(g.canonical_hash(), f"random {len(randoms)}"), *cells])
     print(markdown_table(header, lines))
+    print("\nrandom genomes:\n" + "\n".join(f"{k}. `{text}`" for k, text in enumerate(randoms, 1)))
 
 
 if __name__ == "__main__":
