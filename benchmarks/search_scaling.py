@@ -1,7 +1,7 @@
 """Whole searches on evaluation backends: wall time inline and with 2 workers (issue 7).
 
     python benchmarks/search_scaling.py [--budget 12] [--steps 10] [--methods random nsga2 maskable_ppo]
-        [--backends pool ray]
+        [--backends pool ray] [--batch 4]
 
 Each method runs the same seeded search three ways, each on a fresh store: inline, then on a
 backend with 2 workers. The fidelity is `mad-lite-short` with training cut to `--steps` updates
@@ -9,7 +9,8 @@ backend with 2 workers. The fidelity is `mad-lite-short` with training cut to `-
 give the backend concurrent designs: random search walks in batches of 2, NSGA-II evaluates
 each generation (population 8), MaskablePPO rolls out 2 envs whose episodes ending in the same
 step are evaluated together, and model-based MaskablePPO (`mb_maskable_ppo`: 4 uniform designs,
-then rounds of 32 surrogate episodes) sends each round's 4 designs together. `--steps 100` makes
+then rounds of 32 surrogate episodes) sends each round's 4 designs together (`--batch 8`: 8 uniform
+designs, then rounds of 8, fewer and larger rounds, so less of the pool idles at rounds' ends). `--steps 100` makes
 the fidelity a trained one (tens of seconds per design), where the controller's own time is small
 next to the evaluations. The script checks that each backend's search found the same
 designs with the same rewards as inline, and reports wall times and speed-ups; start-up (pool
@@ -33,14 +34,15 @@ from livgym.controllers.search import run_search
 MODEL_BASED = {"enabled": True, "n_initial": 4, "batch": 4, "episodes": 32}
 
 
-def config(method: str, budget: int, steps: int, backend: dict) -> SearchConfig:
+def config(method: str, budget: int, steps: int, backend: dict, batch: int = MODEL_BASED["batch"]) -> SearchConfig:
+    surrogate = {**MODEL_BASED, "n_initial": batch, "batch": batch} if method.startswith("mb_") else {"enabled": False}
     return SearchConfig(
         name="scaling", method=method.removeprefix("mb_"), budget=budget, seed=0, backend=backend,
         space={"max_depth": 6, "fidelity": "mad-lite-short", "fidelity_overrides": {"train.steps": steps}},
         env={"max_edits": 6, "objectives": ["quality", "params", "cache_bytes"]},
         methods={"random": {"batch": 2}, "nsga2": {"population": 8},
                  "maskable_ppo": {"n_envs": 2, "n_steps": 8, "batch_size": 16}},
-        surrogate=MODEL_BASED if method.startswith("mb_") else {"enabled": False})
+        surrogate=surrogate)
 
 
 def timed(search: SearchConfig, store: Path) -> tuple[float, list]:
@@ -55,13 +57,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--methods", nargs="+", default=["random", "nsga2", "maskable_ppo", "mb_maskable_ppo"])
     parser.add_argument("--backends", nargs="+", default=["pool", "ray"])
+    parser.add_argument("--batch", type=int, default=MODEL_BASED["batch"],
+                        help="model-based rounds: initial designs and designs per round")
     args = parser.parse_args()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     print(f"machine: {machine()}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods:
-            inline_s, inline_records = timed(config(method, args.budget, args.steps, {}), Path(tmp, f"{method}-inline.sqlite"))
+            inline_s, inline_records = timed(config(method, args.budget, args.steps, {}, args.batch), Path(tmp, f"{method}-inline.sqlite"))
             row = [method, f"{inline_s:.0f}"]
             for kind in args.backends:
                 if kind == "ray":
@@ -70,12 +74,13 @@ def main() -> None:
                     ray.shutdown()
                     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
                              _temp_dir=tempfile.mkdtemp(prefix="ray"))
-                seconds, records = timed(config(method, args.budget, args.steps, {"kind": kind, "workers": 2}),
+                seconds, records = timed(config(method, args.budget, args.steps, {"kind": kind, "workers": 2}, args.batch),
                                          Path(tmp, f"{method}-{kind}.sqlite"))
                 same = "yes" if records == inline_records else "NO"
                 row += [f"{seconds:.0f}", f"{inline_s / seconds:.2f}x", same]
             rows.append(row)
-    print(f"\nbudget {args.budget} unique designs, mad-lite-short cut to {args.steps} updates, seed 0\n")
+    rounds = f", model-based rounds of {args.batch}" if any(m.startswith("mb_") for m in args.methods) else ""
+    print(f"\nbudget {args.budget} unique designs, mad-lite-short cut to {args.steps} updates, seed 0{rounds}\n")
     headers = ["method", "inline s"]
     for kind in args.backends:
         headers += [f"{kind} (2 workers) s", f"{kind} speed-up", f"{kind}: same designs and rewards"]
