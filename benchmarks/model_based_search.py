@@ -114,8 +114,19 @@ def run_one(job: tuple[str, str, int, int, str, dict, dict]) -> tuple[str, str, 
               "controller_seconds_per_evaluation": None if model is None else model["controller_seconds_per_evaluation"],
               "rounds": None if model is None else len(model["rounds"])}
     path = Path(out, landscape, f"{method}-seed{seed}.json")
-    path.write_text(json.dumps(curves))
+    path.write_text(json.dumps(compact(curves), separators=(",", ":")))
     return landscape, method, seed, seconds
+
+
+def compact(value):
+    """Floats to 7 significant digits, so a shipped run is a few kB (the tables print 4)."""
+    if isinstance(value, float):
+        return float(f"{value:.7g}")
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    if isinstance(value, dict):
+        return {k: compact(v) for k, v in value.items()}
+    return value
 
 
 def curve(run: dict, key: str, budget: int) -> np.ndarray:
