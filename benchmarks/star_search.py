@@ -17,7 +17,7 @@ next to Transformer++, the striped hybrid, mamba-like and gated-conv at depth 8.
 Nothing finished is ever lost: each evaluation is exported at once to the shipped dataset
 `rewards/data/star_search.jsonl.gz` (with the `proxy_fidelity` dataset, which already holds
 the references at depth 8, imported into the store first), and each run's order of evaluations
-is copied to `results/star_search/<method>.csv` at every checkpoint. A killed run resumes by
+is copied to `results/star_search/<method>.csv` after each evaluation. A killed run resumes by
 replay (`resume_search`), with the store answering every design it had evaluated.
 `--report-only` imports the datasets into a temporary store and regenerates the report, the
 plot (`star_search.png`) and the confirmed designs' JSON files (`results/star_search/designs/`).
@@ -151,6 +151,10 @@ def advance(study: Study, method: str, target: int, workers: int) -> None:
             return
         exported["used"] = tracker.used
         export(study)
+        shipped = study.shipped / f"{method}.csv"
+        if len(run_order(study, method)) < tracker.used:  # a replay does not shorten the shipped order
+            study.shipped.mkdir(parents=True, exist_ok=True)
+            tracker.to_csv(shipped)
         last = tracker.records[-1]
         print(f"  {method:<13} {tracker.used:>4}/{target}  {last.status:<8} "
               f"quality {last.metrics.get('quality', float('nan')):.3f}  {time.perf_counter() - start:7.0f} s  "
