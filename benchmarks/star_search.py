@@ -160,6 +160,10 @@ def advance(study: Study, method: str, target: int, workers: int) -> None:
               f"quality {last.metrics.get('quality', float('nan')):.3f}  {time.perf_counter() - start:7.0f} s  "
               f"{last.genome}", flush=True)
 
+    # The shipped order is the record a model-based run follows on another machine, where
+    # floating point may steer its policy elsewhere (`SearchContext.replay`); it is never shorter
+    # than the run folder's own.
+    replay = [row["genome"] for row in run_order(study, method)]
     if (run_dir / "config.yaml").exists():
         record = RunRecord.read(run_dir)
         if record is not None and not record.finished:
@@ -169,11 +173,12 @@ def advance(study: Study, method: str, target: int, workers: int) -> None:
             print(f"{method}: {state}")
         else:
             print(f"{method}: resuming to {target}")
-            resume_search(run_dir, store=study.store_path, progress=progress, wandb="disabled", budget=target)
+            resume_search(run_dir, store=study.store_path, progress=progress, wandb="disabled", budget=target,
+                          replay=replay)
     else:
-        print(f"{method}: starting, to {target}")
+        print(f"{method}: starting, to {target}" + (f", after the {len(replay)} shipped evaluations" if replay else ""))
         run_search(study.config(method, target, workers), run_dir, store=study.store_path, progress=progress,
-                   wandb="disabled")
+                   wandb="disabled", replay=replay)
     export(study)
     if (run_dir / "evaluations.csv").exists():
         study.shipped.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,10 @@ class SearchContext:
     backend: EvaluationBackend | None = None  # where designs evaluated together run (None: inline)
     out_dir: Path | None = None  # the run folder, for files of the method's own (a trained policy)
     sb3_output: KVWriter | None = None  # an SB3 logger output (W&B) for an RL method's training metrics
+    # a resumed run's earlier designs (descriptions), in the order they were evaluated: model-based
+    # rounds evaluate these first, so a replay that diverges (another machine's floating point)
+    # still spends no real evaluation off the record while the record lasts
+    replay: tuple[str, ...] = ()
 
     def evaluate_together(self, designs: Sequence[Any]) -> None:
         """Evaluate the designs the next steps will finish, as one backend batch (no more than

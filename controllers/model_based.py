@@ -26,7 +26,9 @@ converged policy), the highest-acquisition designs among `fallback_samples` fres
 space are evaluated instead; the search stops early only when those are all evaluated too.
 
 The real evaluations go through the search's env, so the tracker, the store, W&B and resume see
-them as any method's: the budget counts real unique evaluations only. Seconds spent outside
+them as any method's: the budget counts real unique evaluations only. A resumed run evaluates
+its record's designs first, in order (`SearchContext.replay`), so resuming on another machine,
+where floating point may steer the policy elsewhere, wastes no real evaluation. Seconds spent outside
 real evaluations (fitting, acquisition episodes, policy updates) are the controller's, reported
 in `model_based.json` in the run folder.
 """
@@ -253,7 +255,7 @@ class ModelBasedLoop:
     def evaluate_for_real(self, designs: list[Any]) -> None:
         """Evaluate `designs` (distinct, new) through the search's env, together on its backend."""
         tracker = self.context.tracker
-        designs = designs[:tracker.remaining]
+        designs = self._follow_record(designs[:tracker.remaining])
         start = time.perf_counter()
         self.context.evaluate_together(designs)
         for design in designs:
@@ -265,6 +267,20 @@ class ModelBasedLoop:
         self.evaluation_seconds += time.perf_counter() - start
         if tracker.done:
             self.finished = True
+
+    def _follow_record(self, designs: list[Any]) -> list[Any]:
+        """`designs`, or on a resumed run the designs its record holds at these positions (in the
+        record's order; the loop's own choices fill the rest). On the machine that made the
+        record the two are the same; elsewhere floating point may steer the surrogate and the
+        policy another way, and the record keeps every real evaluation on the designs evaluated
+        before."""
+        used = self.context.tracker.used
+        recorded = [self.space.parse(text) for text in self.context.replay[used:used + len(designs)]]
+        if not recorded:
+            return designs
+        keys = {self.space.key(d) for d in recorded}
+        own = [d for d in designs if self.space.key(d) not in keys]
+        return (recorded + own)[:len(designs)]
 
     def _learn(self, design: Any, info: dict[str, Any]) -> None:
         key = info["genome_hash"]

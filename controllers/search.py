@@ -12,7 +12,7 @@ import csv
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 import yaml
@@ -47,13 +47,15 @@ class SearchResult:
 
 def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | None = None,
                progress: Callable[[SearchTracker], None] | None = None, wandb: str = "disabled",
-               plots: bool = True, group: str | None = None) -> SearchResult:
+               plots: bool = True, group: str | None = None, replay: Sequence[str] = ()) -> SearchResult:
     """Run `config.method` until `config.budget` unique designs are evaluated; write `out_dir`.
 
     `wandb` is "offline" (a run under `out_dir/wandb/`, `wandb sync` uploads it), "online" or
     "disabled"; `plots` adds the PNGs (Pareto front, progress, front members' block diagrams).
     The folder's `run.yaml` records the store, the W&B mode and how far the run got, for
-    `resume_search`.
+    `resume_search`. `replay`: an earlier run's designs (descriptions) in the order it evaluated
+    them, which model-based rounds evaluate first (`SearchContext.replay`; `resume_search` passes
+    the run folder's own).
     """
     if wandb != "disabled" and out_dir is None:
         raise ValueError(f"wandb={wandb!r} needs a run folder (out_dir) for its files")
@@ -87,7 +89,8 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
         record.write(out_dir)
     finished = False
     try:
-        run(SearchContext(env, make_env, tracker, config.seed, backend, out_dir, board.sb3_output()), params)
+        run(SearchContext(env, make_env, tracker, config.seed, backend, out_dir, board.sb3_output(), tuple(replay)),
+            params)
         finished = True
     except BaseException:
         board.close(exit_code=1)
@@ -106,7 +109,7 @@ def run_search(config: SearchConfig, out_dir: Path | None, store: str | Path | N
 
 def resume_search(run_dir: Path, store: str | Path | None = None,
                   progress: Callable[[SearchTracker], None] | None = None, wandb: str | None = None,
-                  budget: int | None = None) -> SearchResult:
+                  budget: int | None = None, replay: Sequence[str] | None = None) -> SearchResult:
     """Continue a run in its own folder, by deterministic replay: an interrupted run to its
     budget, or a finished one to a larger `budget`.
 
@@ -116,8 +119,13 @@ def resume_search(run_dir: Path, store: str | Path | None = None,
     (fast: only the evaluations were slow), and the run then carries on to the budget. The run
     keeps how it was started: its config (method, seed, space and device, backend), and from
     `run.yaml` its store and W&B mode unless `store` / `wandb` are given. `replayed` counts the
-    records reproduced exactly; on another machine or library version replay may diverge, and
-    the store still answers every design evaluated before.
+    records reproduced exactly. On another machine or library version replay may diverge: the
+    store still answers every design evaluated before, and a model-based run evaluates the
+    recorded designs first, in their order, so it spends no real evaluation off the record
+    while the record lasts (a method without a surrogate goes its own way from the divergence).
+
+    `replay` is the record to follow (`run_search`), if not the folder's own `evaluations.csv`:
+    e.g. a longer copy of it kept elsewhere.
 
     A finished run without a larger budget is an error (`run_state` says so beforehand), and so
     is one that stopped early: replayed, it stops at the same place whatever the budget.
@@ -142,7 +150,8 @@ def resume_search(run_dir: Path, store: str | Path | None = None,
         wandb = recorded.wandb if recorded is not None else "disabled"
     plots = recorded.plots if recorded is not None else True
     before = _recorded_genomes(run_dir / "evaluations.csv")
-    result = run_search(config, run_dir, store=store, progress=progress, wandb=wandb, plots=plots)
+    result = run_search(config, run_dir, store=store, progress=progress, wandb=wandb, plots=plots,
+                        replay=before if replay is None else replay)
     now = [r.genome for r in result.tracker.records]
     replayed = next((i for i, (a, b) in enumerate(zip(before, now)) if a != b), min(len(before), len(now)))
     return SearchResult(result.out_dir, result.tracker, config, replayed)

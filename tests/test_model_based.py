@@ -3,6 +3,7 @@ propose, runs are deterministic, and bad settings are named."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -76,6 +77,22 @@ def test_model_based_maskable_ppo_is_deterministic_and_counts_only_real_evaluati
         assert ctx.tracker.used == len(calls) == 10
         runs.append(designs(ctx))
     assert runs[0] == runs[1], "same seed, same designs"
+
+
+def test_a_resumed_run_evaluates_its_record_first_even_where_its_own_choices_differ():
+    """As a run resumed on another machine, whose floating point steers the policy elsewhere:
+    another seed's designs stand for the record, and none of its real evaluations is wasted."""
+    method, params = get_method("maskable_ppo"), get_method("maskable_ppo").parse({"n_epochs": 1})
+    other = context(budget=10, seed=1)
+    model_based(method, SurrogateSettings(**FAST))(other, params)
+    record = designs(other)[:8]  # the initial round of 4, then two rounds of 2
+    own = context(budget=10)
+    model_based(method, SurrogateSettings(**FAST))(own, params)
+    assert designs(own)[:8] != record, "seed 0 would choose other designs"
+    ctx = dataclasses.replace(context(budget=10), replay=tuple(record))
+    model_based(method, SurrogateSettings(**FAST))(ctx, params)
+    assert designs(ctx)[:8] == record, "the record's designs, in its order"
+    assert ctx.tracker.used == 10 and len(set(designs(ctx))) == 10, "then its own, all new"
 
 
 def test_the_first_round_samples_the_space_and_rounds_evaluate_a_batch_together():
