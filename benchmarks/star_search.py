@@ -176,7 +176,8 @@ def advance(study: Study, method: str, target: int, workers: int) -> None:
             resume_search(run_dir, store=study.store_path, progress=progress, wandb="disabled", budget=target,
                           replay=replay)
     else:
-        print(f"{method}: starting, to {target}" + (f", following its shipped order ({len(replay)} evaluations)" if replay else ""))
+        following = f", following its shipped order ({len(replay)} evaluations)" if replay else ""
+        print(f"{method}: starting, to {target}{following}")
         run_search(study.config(method, target, workers), run_dir, store=study.store_path, progress=progress,
                    wandb="disabled", replay=replay)
     export(study)
