@@ -251,9 +251,16 @@ def confirm(study: Study, methods: list[str], workers: int) -> None:
 
     with EvaluationStore(study.store_path, readonly=True) as store:
         found = to_confirm(study, store, methods)
-    genomes = [*found, *reference_genomes().values()]
-    jobs = [EvaluationJob.of(study.confirm_fidelity, g, seed) for seed in CONFIRM_SEEDS for g in genomes]
-    print(f"confirming {len(found)} found designs and {len(REFERENCES)} references: {len(jobs)} jobs")
+        genomes = [*found, *reference_genomes().values()]
+        jobs = [EvaluationJob.of(study.confirm_fidelity, g, seed) for g in genomes for seed in CONFIRM_SEEDS]
+        stored = sum(store.get(*job.key) is not None for job in jobs)
+        jobs = [job for job in jobs if store.get(*job.key) is None]
+    # Dearest first (by the FLOPs hint), one genome's seeds side by side: the two jobs that run
+    # together then cost about the same, so neither worker idles long, and each genome's seeds
+    # finish together (a design is confirmed only with all of them).
+    jobs.sort(key=lambda job: -job.cost_hint)
+    print(f"confirming {len(found)} found designs and {len(REFERENCES)} references: {len(jobs)} jobs to run, "
+          f"{stored} already stored")
     with make_backend({"kind": "pool", "workers": workers}, study.store_path) as backend:
         for i in range(0, len(jobs), workers):
             batch = jobs[i:i + workers]
