@@ -181,9 +181,24 @@ def advance(study: Study, method: str, target: int, workers: int) -> None:
         run_search(study.config(method, target, workers), run_dir, store=study.store_path, progress=progress,
                    wandb="disabled", replay=replay)
     export(study)
-    if (run_dir / "evaluations.csv").exists():
-        study.shipped.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(run_dir / "evaluations.csv", study.shipped / f"{method}.csv")
+    ship_order(run_dir / "evaluations.csv", study.shipped / f"{method}.csv")
+
+
+def ship_order(run_csv: Path, shipped: Path) -> bool:
+    """Copy a run's order of evaluations to the shipped one unless it is shorter: a run that
+    replays a longer shipped order up to an earlier checkpoint must not cut the record it follows."""
+    if not run_csv.exists():
+        return False
+    if shipped.exists() and count_rows(run_csv) < count_rows(shipped):
+        return False
+    shipped.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_csv, shipped)
+    return True
+
+
+def count_rows(path: Path) -> int:
+    with path.open() as handle:
+        return sum(1 for _ in csv.DictReader(handle))
 
 
 # --- what the searches found -------------------------------------------------------------------

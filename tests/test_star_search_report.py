@@ -114,3 +114,17 @@ def test_every_confirmed_design_is_exported_and_builds_into_a_model_that_decodes
             cache = model.init_cache(2)
             decoded = torch.stack([model.step(tokens[:, t], cache) for t in range(12)], dim=1)
         torch.testing.assert_close(decoded, parallel, rtol=1e-4, atol=1e-4)
+
+
+def test_a_replay_to_an_earlier_checkpoint_never_shortens_the_shipped_order(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import star_search
+
+    shipped, run = tmp_path / "shipped.csv", tmp_path / "run.csv"
+    _run_order(shipped, [(STRIPED_6, "ok", 0.80), (CONV_ATTN, "ok", 0.60), (MAMBA_4, "ok", 0.45)])
+    _run_order(run, [(STRIPED_6, "ok", 0.80)])
+    kept = shipped.read_text()
+    assert not star_search.ship_order(run, shipped) and shipped.read_text() == kept
+    _run_order(run, [(STRIPED_6, "ok", 0.80), (CONV_ATTN, "ok", 0.60), (MAMBA_4, "ok", 0.45), (CONV_ATTN, "ok", 0.6)])
+    assert star_search.ship_order(run, shipped) and shipped.read_text() == run.read_text()
+    assert star_search.ship_order(run, tmp_path / "new" / "first.csv"), "a first order is shipped as it is"
