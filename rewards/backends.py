@@ -138,6 +138,13 @@ class JobOutcome:
     from_store: bool  # answered by the store (evaluated earlier, by anyone)
 
 
+@dataclass(frozen=True)
+class Ticket:
+    """A submitted batch (`EvaluationBackend.submit`): its jobs' ids, in job order."""
+
+    ids: tuple[int, ...]
+
+
 class EvaluationBackend(ABC):
     """Runs jobs against one evaluation store and returns their outcomes in job order."""
 
@@ -147,6 +154,11 @@ class EvaluationBackend(ABC):
         """`store`: a path, or an open store (then the caller keeps ownership: `close` leaves it open)."""
         self._owns_store = not isinstance(store, EvaluationStore)
         self.store = EvaluationStore(store) if self._owns_store else store
+        self._next_id = 0  # ids of submitted jobs, in submission order
+        self._jobs: dict[int, EvaluationJob] = {}  # the current stream's jobs by id
+        self._queue: deque[tuple[int, EvaluationJob]] = deque()  # submitted, not yet started
+        self._outcomes: dict[int, JobOutcome] = {}  # finished, not yet collected
+        self._stream: Iterator[tuple[int, EvaluationResult]] | None = None
 
     def run(self, jobs: Sequence[EvaluationJob]) -> list[JobOutcome]:
         """Every job's outcome, in order; a failure inside an evaluation is a result, not an error.
@@ -154,23 +166,50 @@ class EvaluationBackend(ABC):
         their `cost_hint` (longest-processing-time-first): on workers, the cheap jobs then fill
         the gaps at a batch's end, where a dear job started last would leave the others idle.
         Each job's result depends only on the job, so the order changes no result."""
-        outcomes: dict[int, JobOutcome] = {}
+        return self.collect(self.submit(jobs))
+
+    def submit(self, jobs: Sequence[EvaluationJob]) -> Ticket:
+        """Queue a batch behind the batches submitted before it and return at once; `collect`
+        returns its outcomes. Batches queued together keep the workers busy across their
+        boundaries: a worker that finishes the last job of one starts on the next's (within a
+        batch, dearest first as in `run`). Jobs start only while some `collect` runs (inline:
+        one after another, in it), so a caller submits the next batch before collecting this one."""
+        ticket = Ticket(tuple(range(self._next_id, self._next_id + len(jobs))))
+        self._next_id += len(jobs)
         missing: dict[int, EvaluationJob] = {}
-        for i, job in enumerate(jobs):
+        for i, job in zip(ticket.ids, jobs):
             stored = self.store.get(*job.key)
             if stored is not None:
-                outcomes[i] = JobOutcome(stored, True)
+                self._outcomes[i] = JobOutcome(stored, True)
             else:
                 missing[i] = job
         if len(missing) > 1:
             missing = dict(sorted(missing.items(), key=lambda item: -item[1].cost_hint))  # stable: ties keep job order
-        for i, result in self._evaluate(missing):
-            outcomes[i] = self._keep(_checked(missing[i], result))
-        return [outcomes[i] for i in range(len(jobs))]
+        self._jobs.update(missing)
+        self._queue.extend(missing.items())
+        return ticket
+
+    def collect(self, ticket: Ticket) -> list[JobOutcome]:
+        """The outcomes of a submitted batch, in its job order, once all are done (jobs of
+        batches submitted after it may start meanwhile)."""
+        while any(i not in self._outcomes for i in ticket.ids):
+            if self._stream is None:
+                if not self._queue:
+                    raise RuntimeError(f"{type(self).__name__}: a batch was collected twice or never submitted")
+                self._stream = self._evaluate(self._jobs, self._queue)
+            try:
+                i, result = next(self._stream)
+            except StopIteration:  # nothing queued or running: the next collect starts afresh
+                self._stream, self._jobs = None, {}
+                continue
+            self._outcomes[i] = self._keep(_checked(self._jobs[i], result))
+        return [self._outcomes.pop(i) for i in ticket.ids]
 
     @abstractmethod
-    def _evaluate(self, jobs: dict[int, EvaluationJob]) -> Iterator[tuple[int, EvaluationResult]]:
-        """Evaluate the jobs (keyed by position) somewhere, yielding each result as it finishes."""
+    def _evaluate(self, jobs: Mapping[int, EvaluationJob], queue: deque) -> Iterator[tuple[int, EvaluationResult]]:
+        """Evaluate the (id, job) pairs of `queue`, in its order, somewhere, yielding each result
+        as it finishes. The caller may append to `queue` (and to `jobs`, every job by id) between
+        results; the stream ends once nothing is queued or running."""
 
     def _keep(self, result: EvaluationResult) -> JobOutcome:
         """Store a fresh result; if another process stored the same key first, use theirs."""
@@ -220,11 +259,12 @@ class InlineBackend(EvaluationBackend):
         if self._child is not None:
             self._child.kind = "inline-child"
 
-    def _evaluate(self, jobs: dict[int, EvaluationJob]) -> Iterator[tuple[int, EvaluationResult]]:
+    def _evaluate(self, jobs: Mapping[int, EvaluationJob], queue: deque) -> Iterator[tuple[int, EvaluationResult]]:
         if self._child is not None:
-            yield from self._child._evaluate(jobs)
+            yield from self._child._evaluate(jobs, queue)
             return
-        for i, job in jobs.items():
+        while queue:
+            i, job = queue.popleft()
             yield i, evaluate_job(job, self.kind)
 
     def close(self) -> None:
@@ -273,15 +313,14 @@ class ProcessPoolBackend(EvaluationBackend):
             self._pool = _new_pool(self.workers, self.imports, self._starts)
         return self._pool
 
-    def _evaluate(self, jobs: dict[int, EvaluationJob]) -> Iterator[tuple[int, EvaluationResult]]:
+    def _evaluate(self, jobs: Mapping[int, EvaluationJob], queue: deque) -> Iterator[tuple[int, EvaluationResult]]:
         # A job's time limit runs from when its worker starts it (each worker says so on
         # `self._starts`), so a worker's start-up (spawn, import torch: seconds, more on a loaded
         # machine) is never taken for a hang; a worker that does not start at all is caught
         # by the start-up limit.
-        queue = deque(jobs.items())
         in_flight: dict[Future, tuple[int, float]] = {}  # -> (job, when it was submitted)
         started: dict[int, float] = {}  # job -> when its worker started it
-        deaths: dict[int, _Deaths] = {}  # jobs that never finished, recorded once the batch is done
+        deaths: dict[int, _Deaths] = {}  # jobs that never finished, recorded once the stream is done
         unstartable: str | None = None  # why workers cannot start, once a job alone has shown it
         while queue or in_flight:
             broken = self._submit(queue, in_flight)
@@ -301,6 +340,8 @@ class ProcessPoolBackend(EvaluationBackend):
                 except BrokenProcessPool:
                     suspects.append(i)
                     continue
+                if not suspects:  # the freed worker starts its next job while the caller takes this result
+                    broken = self._submit(queue, in_flight) or broken
                 yield i, result  # while this is stored, the pool may break: the next submit knows
             overdue = [] if done or broken else self._overdue(in_flight, started)
             if overdue:  # hung: the overdue jobs are suspects, the others are innocent
@@ -471,13 +512,12 @@ class RayBackend(EvaluationBackend):
             ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
         self._task = ray.remote(num_cpus=1, max_retries=retries)(_ray_task)
 
-    def _evaluate(self, jobs: dict[int, EvaluationJob]) -> Iterator[tuple[int, EvaluationResult]]:
+    def _evaluate(self, jobs: Mapping[int, EvaluationJob], queue: deque) -> Iterator[tuple[int, EvaluationResult]]:
         import ray
 
         # As many tasks in flight as the cluster has CPUs, so a task's submission is its start
         # and a hang is timed from when it began running.
         slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        queue = deque(jobs.items())
         in_flight: dict[Any, tuple[int, float]] = {}
         hangs: dict[int, int] = {}
         deaths: dict[int, _Deaths] = {}

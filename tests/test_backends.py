@@ -37,9 +37,9 @@ def test_a_batch_starts_its_dearest_jobs_first_and_answers_in_job_order(tmp_path
     started = []
 
     class Recording(InlineBackend):
-        def _evaluate(self, jobs):
-            started.append(list(jobs))
-            yield from super()._evaluate(jobs)
+        def _evaluate(self, jobs, queue):
+            started.append([i for i, _ in queue])
+            yield from super()._evaluate(jobs, queue)
 
     texts = [reference_genome("transformer++", depth=d, width=64, heads=4).to_string() for d in (2, 8, 4)]
     jobs = [EvaluationJob.of("zero-cost", t) for t in texts]
@@ -49,6 +49,40 @@ def test_a_batch_starts_its_dearest_jobs_first_and_answers_in_job_order(tmp_path
         outcomes = backend.run(jobs)
     assert started == [[1, 3, 2, 0]], "deepest first, shallowest last; the tie keeps job order"
     assert [o.result.genome for o in outcomes] == texts, "outcomes in job order"
+
+
+def test_batches_submitted_together_form_one_queue_and_are_collected_in_any_order(tmp_path):
+    started = []
+
+    class Recording(InlineBackend):
+        def _evaluate(self, jobs, queue):
+            started.append([i for i, _ in queue])
+            yield from super()._evaluate(jobs, queue)
+
+    first = [EvaluationJob.of("zero-cost", g) for g in GENOMES[:2]]
+    second = [EvaluationJob.of("zero-cost", g) for g in GENOMES[2:]] + [first[0]]
+    with Recording(tmp_path / "s.sqlite") as backend:
+        tickets = backend.submit(first), backend.submit(second)
+        later = backend.collect(tickets[1])
+        earlier = backend.collect(tickets[0])
+        with pytest.raises(RuntimeError, match="collected twice"):
+            backend.collect(tickets[0])
+    assert len(started) == 1 and sorted(started[0]) == [0, 1, 2, 3, 4], "one stream, every job once, in it"
+    assert [o.result.genome for o in earlier] == GENOMES[:2]
+    assert [o.result.genome for o in later] == [*GENOMES[2:], GENOMES[0]], "each batch in its job order"
+    assert later[2].result.metrics == earlier[0].result.metrics
+
+
+def test_a_pool_worker_that_finishes_a_batch_starts_on_the_next_one_before_it_is_collected(tmp_path):
+    first = [EvaluationJob.of("zero-cost", g) for g in GENOMES[:2]]
+    second = [EvaluationJob.of("zero-cost", g) for g in GENOMES[2:]]
+    with ProcessPoolBackend(tmp_path / "pool.sqlite", 2) as pool, InlineBackend(tmp_path / "inline.sqlite") as inline:
+        tickets = pool.submit(first), pool.submit(second)
+        earlier = pool.collect(tickets[0])
+        assert not pool._queue, "each job of the first batch that finished handed its worker a job of the second"
+        later = pool.collect(tickets[1])
+        here = inline.run(first + second)
+    assert [o.result.metrics for o in earlier + later] == [o.result.metrics for o in here]
 
 
 def test_a_job_that_kills_its_worker_is_retried_then_recorded_as_failed(tmp_path):
