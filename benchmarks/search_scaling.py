@@ -1,7 +1,7 @@
 """Whole searches on evaluation backends: wall time inline and with 2 workers (issue 7).
 
     python benchmarks/search_scaling.py [--budget 12] [--steps 10] [--methods random nsga2 maskable_ppo]
-        [--backends pool ray] [--batch 4]
+        [--backends pool ray] [--batch 4] [--lag 0]
 
 Each method runs the same seeded search three ways, each on a fresh store: inline, then on a
 backend with 2 workers. The fidelity is `mad-lite-short` with training cut to `--steps` updates
@@ -10,7 +10,8 @@ give the backend concurrent designs: random search walks in batches of 2, NSGA-I
 each generation (population 8), MaskablePPO rolls out 2 envs whose episodes ending in the same
 step are evaluated together, and model-based MaskablePPO (`mb_maskable_ppo`: 4 uniform designs,
 then rounds of 32 surrogate episodes) sends each round's 4 designs together (`--batch 8`: 8 uniform
-designs, then rounds of 8, fewer and larger rounds, so less of the pool idles at rounds' ends). `--steps 100` makes
+designs, then rounds of 8, fewer and larger rounds, so less of the pool idles at rounds' ends; `--lag 1`:
+each round queued behind the last one while it still runs, so no worker idles at a round's end). `--steps 100` makes
 the fidelity a trained one (tens of seconds per design), where the controller's own time is small
 next to the evaluations. The script checks that each backend's search found the same
 designs with the same rewards as inline, and reports wall times and speed-ups; start-up (pool
@@ -34,8 +35,10 @@ from livgym.controllers.search import run_search
 MODEL_BASED = {"enabled": True, "n_initial": 4, "batch": 4, "episodes": 32}
 
 
-def config(method: str, budget: int, steps: int, backend: dict, batch: int = MODEL_BASED["batch"]) -> SearchConfig:
-    surrogate = {**MODEL_BASED, "n_initial": batch, "batch": batch} if method.startswith("mb_") else {"enabled": False}
+def config(method: str, budget: int, steps: int, backend: dict, batch: int = MODEL_BASED["batch"],
+           lag: int = 0) -> SearchConfig:
+    surrogate = ({**MODEL_BASED, "n_initial": batch, "batch": batch, "lag": lag} if method.startswith("mb_")
+                 else {"enabled": False})
     return SearchConfig(
         name="scaling", method=method.removeprefix("mb_"), budget=budget, seed=0, backend=backend,
         space={"max_depth": 6, "fidelity": "mad-lite-short", "fidelity_overrides": {"train.steps": steps}},
@@ -59,13 +62,15 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["pool", "ray"])
     parser.add_argument("--batch", type=int, default=MODEL_BASED["batch"],
                         help="model-based rounds: initial designs and designs per round")
+    parser.add_argument("--lag", type=int, default=0, help="model-based rounds: surrogate.lag")
     args = parser.parse_args()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     print(f"machine: {machine()}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods:
-            inline_s, inline_records = timed(config(method, args.budget, args.steps, {}, args.batch), Path(tmp, f"{method}-inline.sqlite"))
+            inline_s, inline_records = timed(config(method, args.budget, args.steps, {}, args.batch, args.lag),
+                                             Path(tmp, f"{method}-inline.sqlite"))
             row = [method, f"{inline_s:.0f}"]
             for kind in args.backends:
                 if kind == "ray":
@@ -74,12 +79,12 @@ def main() -> None:
                     ray.shutdown()
                     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
                              _temp_dir=tempfile.mkdtemp(prefix="ray"))
-                seconds, records = timed(config(method, args.budget, args.steps, {"kind": kind, "workers": 2}, args.batch),
+                seconds, records = timed(config(method, args.budget, args.steps, {"kind": kind, "workers": 2}, args.batch, args.lag),
                                          Path(tmp, f"{method}-{kind}.sqlite"))
                 same = "yes" if records == inline_records else "NO"
                 row += [f"{seconds:.0f}", f"{inline_s / seconds:.2f}x", same]
             rows.append(row)
-    rounds = f", model-based rounds of {args.batch}" if any(m.startswith("mb_") for m in args.methods) else ""
+    rounds = f", model-based rounds of {args.batch}, lag {args.lag}" if any(m.startswith("mb_") for m in args.methods) else ""
     print(f"\nbudget {args.budget} unique designs, mad-lite-short cut to {args.steps} updates, seed 0{rounds}\n")
     headers = ["method", "inline s"]
     for kind in args.backends:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from livgym.controllers.budget import SearchTracker
-from livgym.controllers.parallel import evaluate_together
+from livgym.controllers.parallel import Submitted, accept_together, evaluate_together, submit_together
 from livgym.envs.design_env import DesignEnv
 from livgym.rewards.backends import EvaluationBackend
 
@@ -58,6 +58,14 @@ class SearchContext:
         """Evaluate the designs the next steps will finish, as one backend batch (no more than
         the budget has left), so that stepping through them is a lookup; inline, nothing."""
         evaluate_together([(self.env.space, d) for d in designs[:self.tracker.remaining]], self.backend)
+
+    def submit_together(self, designs: Sequence[Any]) -> Submitted | None:
+        """`evaluate_together` in two steps: queue the batch on the backend and return at once;
+        `accept_together` waits for it. Batches queued meanwhile run behind it."""
+        return submit_together([(self.env.space, d) for d in designs[:self.tracker.remaining]], self.backend)
+
+    def accept_together(self, submitted: Submitted | None) -> None:
+        accept_together(submitted, self.backend)
 
 
 def param(default: Any, help: str, minimum: float | None = None, maximum: float | None = None) -> Any:

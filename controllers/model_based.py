@@ -21,6 +21,14 @@ The method never knows it runs on a model: any registered method works unchanged
 `elite_starts`, that share of the acquisition env's episodes starts from one of the best real
 designs so far (edits from an elite, as a learned mutation), the rest as configured.
 
+With `lag` 1 a round's designs are queued on the backend behind the last round's, which is
+still evaluating: the round was proposed from every result but the last round's. A worker
+that finishes its last job of one round then starts on the next round's at once, instead of
+idling until the round's dearest design is done, and the acquisition episodes run while the
+workers evaluate. Which results a round sees is fixed by the schedule, not by which job
+happened to finish first, so the same seed still gives the same designs on every backend.
+The cost is one round of surrogate freshness.
+
 Proposals are cheap and real evaluations are not, so when a round proposes nothing new (a
 converged policy), the highest-acquisition designs among `fallback_samples` fresh samples of the
 space are evaluated instead; the search stops early only when those are all evaluated too.
@@ -39,6 +47,7 @@ import copy
 import json
 import math
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping
 
@@ -74,6 +83,9 @@ class SurrogateSettings:
     pool: str = param("visited", "a round's candidates: visited (every design its episodes reached) or final "
                       "(only the designs they ended in)")
     carry: int = param(256, "best candidates of a round that compete again in the next", minimum=0)
+    lag: int = param(0, "rounds a proposal may run ahead of the results: 0 proposes each round from every "
+                     "result so far; 1 queues the next round while the last one is still evaluating (proposed "
+                     "without its results), so workers do not idle at a round's end", minimum=0)
 
     def __post_init__(self) -> None:
         if self.model not in SURROGATE_MODELS:
@@ -236,7 +248,8 @@ class ModelBasedLoop:
         self.surrogate: Any = None
         self.X: list[np.ndarray] = []
         self.y: list[list[float]] = []
-        self.evaluated: set[str] = set()
+        self.evaluated: set[str] = set()  # keys sent for real evaluation (finished or still queued)
+        self.queued: deque[tuple[list[Any], Any]] = deque()  # rounds sent, not yet learned from: (designs, batch)
         self.designs: dict[str, Any] = {}  # key -> design, of every proposal seen
         self.proposals: dict[str, float] = {}  # this round's: key -> acquisition
         self.visited: dict[str, Any] = {}  # this round's designs reached by episodes (and carried ones)
@@ -254,10 +267,32 @@ class ModelBasedLoop:
 
     def evaluate_for_real(self, designs: list[Any]) -> None:
         """Evaluate `designs` (distinct, new) through the search's env, together on its backend."""
+        self.send_for_real(designs)
+        self.learn_queued()
+
+    @property
+    def in_flight(self) -> int:
+        return sum(len(designs) for designs, _ in self.queued)
+
+    def send_for_real(self, designs: list[Any]) -> None:
+        """Queue `designs` (distinct, new) on the search's backend, behind the rounds queued
+        before; `learn_queued` waits for the oldest and learns from it."""
         tracker = self.context.tracker
-        designs = self._follow_record(designs[:tracker.remaining])
+        designs = self._follow_record(designs[:max(tracker.remaining - self.in_flight, 0)])
+        if not designs:
+            return
         start = time.perf_counter()
-        self.context.evaluate_together(designs)
+        self.evaluated.update(self.space.key(d) for d in designs)
+        self.queued.append((designs, self.context.submit_together(designs)))
+        self.evaluation_seconds += time.perf_counter() - start
+
+    def learn_queued(self) -> None:
+        """Wait for the oldest queued round, step the search's env through its designs (so the
+        tracker, the store and W&B see them) and learn from their results."""
+        tracker = self.context.tracker
+        designs, submitted = self.queued.popleft()
+        start = time.perf_counter()
+        self.context.accept_together(submitted)
         for design in designs:
             if tracker.done:
                 break
@@ -274,8 +309,8 @@ class ModelBasedLoop:
         record the two are the same; elsewhere floating point may steer the surrogate and the
         policy another way, and the record keeps every real evaluation on the designs evaluated
         before."""
-        used = self.context.tracker.used
-        recorded = [self.space.parse(text) for text in self.context.replay[used:used + len(designs)]]
+        sent = self.context.tracker.used + self.in_flight
+        recorded = [self.space.parse(text) for text in self.context.replay[sent:sent + len(designs)]]
         if not recorded:
             return designs
         keys = {self.space.key(d) for d in recorded}
@@ -416,12 +451,17 @@ class ModelBasedLoop:
         if fallback:
             designs += self._best_samples(self.settings.batch - len(chosen), set(chosen))
         proposals = len(self.proposals)
-        before = self.context.tracker.used
+        tracker = self.context.tracker
         if designs:
-            self.evaluate_for_real(designs)
-        if self.context.tracker.used == before and not self.finished:
+            self.send_for_real(designs)
+        elif not self.queued and not self.finished:
             self.finished = True  # nothing new anywhere the loop can look: the space is used up
-            self.context.tracker.give_up()  # recorded as stalled
+            tracker.give_up()  # recorded as stalled
+        # Learn from the oldest queued rounds until at most `lag` run ahead, and from all of
+        # them once the budget is all sent or this round found nothing to send.
+        while self.queued and (len(self.queued) > self.settings.lag or not designs
+                               or tracker.remaining <= self.in_flight):
+            self.learn_queued()
         fit_seconds = self.fit()
         self.proposals.clear()
         self.visited = {k: d for k, d in carried.items() if k not in self.evaluated}
@@ -488,6 +528,8 @@ class ModelBasedLoop:
             inner = SearchContext(self.acquisition_env, self.make_acquisition_env, self.round_tracker,
                                   self.context.seed, None, self.context.out_dir, self.context.sb3_output)
             method.run(inner, params)
+        while self.queued:  # a method that stopped by itself leaves no round unlearned
+            self.learn_queued()
 
     def report(self) -> dict[str, Any]:
         total = time.perf_counter() - self._started
@@ -537,3 +579,5 @@ def enumerated_ceiling(context: SearchContext, settings: SurrogateSettings) -> N
                 if len(loop.proposals) >= settings.batch:
                     break
         loop.end_round()
+    while loop.queued:
+        loop.learn_queued()

@@ -8,13 +8,16 @@ then steps the envs, whose evaluations are now lookups. Outcomes are the same as
 inline: every job carries its fidelity, config and seed.
 
 - `evaluate_together`: one batch of designs, each distinct evaluation once (a method's batch of
-  random walks or children, an NSGA-II generation; `SearchContext.evaluate_together`).
+  random walks or children, an NSGA-II generation; `SearchContext.evaluate_together`); or in
+  two steps, `submit_together` and `accept_together`, so that the next batch can be queued
+  while this one runs (model-based search with `surrogate.lag`).
 - `ParallelEvaluationVecEnv`: SB3's in-process `DummyVecEnv` whose simultaneously finished
   episodes are evaluated together (the RL controller with `n_envs` > 1).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -22,14 +25,22 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper
 
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.space import SearchSpace
-from livgym.rewards.backends import EvaluationBackend, EvaluationJob, StoreKey
+from livgym.rewards.backends import EvaluationBackend, EvaluationJob, StoreKey, Ticket
 
 
-def evaluate_together(pairs: Sequence[tuple[SearchSpace, Any]], backend: EvaluationBackend | None) -> int:
-    """Evaluate every (space, design) pair's design in one backend batch, each distinct
-    evaluation once; each space accepts its outcome. Returns the number of jobs sent."""
+@dataclass(frozen=True)
+class Submitted:
+    """A batch `submit_together` sent to a backend: who waits for each job's outcome."""
+
+    groups: dict[StoreKey, list[tuple[SearchSpace, Any]]]  # job key -> the (space, design) pairs it answers
+    ticket: Ticket
+
+
+def submit_together(pairs: Sequence[tuple[SearchSpace, Any]], backend: EvaluationBackend | None) -> Submitted | None:
+    """Send every (space, design) pair's design to the backend as one batch, each distinct
+    evaluation once, and return at once (None when nothing was sent); `accept_together` waits."""
     if backend is None:
-        return 0
+        return None
     groups: dict[StoreKey, list[tuple[SearchSpace, Any]]] = {}
     jobs: dict[StoreKey, EvaluationJob] = {}
     for space, design in pairs:
@@ -39,12 +50,24 @@ def evaluate_together(pairs: Sequence[tuple[SearchSpace, Any]], backend: Evaluat
         jobs.setdefault(job.key, job)  # one job per store key: the same evaluation, whoever asks
         groups.setdefault(job.key, []).append((space, design))
     if not jobs:
+        return None
+    return Submitted(groups, backend.submit(list(jobs.values())))
+
+
+def accept_together(submitted: Submitted | None, backend: EvaluationBackend | None) -> int:
+    """Wait for a submitted batch; each space accepts its outcome. Returns the number of jobs."""
+    if submitted is None or backend is None:
         return 0
-    order = list(jobs)
-    for key, outcome in zip(order, backend.run([jobs[k] for k in order])):
-        for space, design in groups[key]:
+    for key, outcome in zip(submitted.groups, backend.collect(submitted.ticket)):
+        for space, design in submitted.groups[key]:
             space.accept(design, outcome)
-    return len(order)
+    return len(submitted.groups)
+
+
+def evaluate_together(pairs: Sequence[tuple[SearchSpace, Any]], backend: EvaluationBackend | None) -> int:
+    """Evaluate every (space, design) pair's design in one backend batch, each distinct
+    evaluation once; each space accepts its outcome. Returns the number of jobs sent."""
+    return accept_together(submit_together(pairs, backend), backend)
 
 
 class ParallelEvaluationVecEnv(VecEnvWrapper):

@@ -99,12 +99,37 @@ def test_the_first_round_samples_the_space_and_rounds_evaluate_a_batch_together(
     ctx = context(budget=10)
     batches = []
     loop = ModelBasedLoop(ctx, SurrogateSettings(**FAST))
-    real = loop.evaluate_for_real
-    loop.evaluate_for_real = lambda d: (batches.append(len(d)), real(d))
+    real = loop.send_for_real
+    loop.send_for_real = lambda d: (batches.append(len(d)), real(d))
     loop.run(get_method("evolution"), get_method("evolution").defaults())
     assert batches == [4, 2, 2, 2] and ctx.tracker.used == 10
     assert loop.predicted == ("quality",)
     assert all(r.evaluations == 4 + 2 * (i + 1) for i, r in enumerate(loop.rounds))
+
+
+def test_with_lag_a_round_is_queued_behind_the_last_and_proposed_without_its_results():
+    ctx = context(budget=10)
+    sends = []  # (results learned from, designs sent) at each send
+    loop = ModelBasedLoop(ctx, SurrogateSettings(**FAST, lag=1))
+    real = loop.send_for_real
+    loop.send_for_real = lambda d: (sends.append((len(loop.X), len(d))), real(d))
+    loop.run(get_method("evolution"), get_method("evolution").defaults())
+    # the first sample; round 1 from it; round 2 from it too (round 1 still queued); round 3
+    # from rounds 0-1 (round 2 still queued); then the budget is all sent and learned
+    assert sends == [(0, 4), (4, 2), (4, 2), (6, 2)]
+    assert ctx.tracker.used == len(loop.X) == 10 and len(set(designs(ctx))) == 10 and not loop.queued
+
+
+@pytest.mark.parametrize("lag", [0, 1])
+def test_model_based_maskable_ppo_with_lag_is_deterministic_and_spends_the_budget_exactly(lag):
+    method, params = get_method("maskable_ppo"), get_method("maskable_ppo").parse({"n_epochs": 1})
+    runs = []
+    for _ in range(2):
+        ctx = context(budget=11)  # 4 sampled, then rounds of 2: the last round is cut to 1
+        model_based(method, SurrogateSettings(**FAST, lag=lag))(ctx, params)
+        assert ctx.tracker.used == 11 and len(set(designs(ctx))) == 11
+        runs.append(designs(ctx))
+    assert runs[0] == runs[1], "same seed, same designs"
 
 
 def test_the_enumerated_ceiling_finds_the_optimum_of_a_small_table():

@@ -34,12 +34,14 @@ def records(result) -> list[tuple[str, float]]:
 
 # plain MaskablePPO (its envs' episodes that end together are evaluated together), then
 # model-based (each round's batch of designs is evaluated together)
-SURROGATES = {"maskable_ppo": {"enabled": False}, "mb_maskable_ppo": {"n_initial": 4, "batch": 3, "episodes": 8}}
+SURROGATES = {"maskable_ppo": {"enabled": False}, "mb_maskable_ppo": {"n_initial": 4, "batch": 3, "episodes": 8},
+              "lag_maskable_ppo": {"n_initial": 4, "batch": 2, "episodes": 8, "lag": 1}}
 
 
-@pytest.mark.parametrize("method", ["random", "evolution", "nsga2", "maskable_ppo", "mb_maskable_ppo"])
+@pytest.mark.parametrize("method", ["random", "evolution", "nsga2", "maskable_ppo", "mb_maskable_ppo",
+                                    "lag_maskable_ppo"])
 def test_a_search_on_the_process_pool_finds_what_it_finds_inline(method, tmp_path):
-    config = SearchConfig(name="small", method=method.removeprefix("mb_"), budget=10, seed=1,
+    config = SearchConfig(name="small", method=method.removeprefix("mb_").removeprefix("lag_"), budget=10, seed=1,
                           surrogate=SURROGATES.get(method, {}), **SMALL)
     inline = run_search(config, None, store=tmp_path / "inline.sqlite")
     pooled = run_search(config.with_overrides(backend={"kind": "pool", "workers": 2}), None,
