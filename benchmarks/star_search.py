@@ -386,7 +386,7 @@ def answer(found: list[str], labels: dict[str, str], measured: dict) -> None:
         if better:
             best = min(better, key=lambda f: measured[f][2])
             print(f"- Against {name} (quality {mean:.3f}, cache {cache / 2**20:.1f} MiB): {', '.join(better)} "
-                  f"dominate it in the mean; {', '.join(every_seed) or 'none'} on every seed. The smallest cache "
+                  f"{'dominates' if len(better) == 1 else 'dominate'} it in the mean; {', '.join(every_seed) or 'none'} on every seed. The smallest cache "
                   f"at equal or better quality is {best}'s, {100 * (1 - measured[best][2] / cache):.1f} % smaller.")
         else:
             print(f"- Against {name} (quality {mean:.3f}): no confirmed design has equal or better quality "
