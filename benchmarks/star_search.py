@@ -336,6 +336,7 @@ def report(study: Study, store_path: Path, methods: list[str]) -> None:
         refs = reference_designs(study, store)
         plot(study, methods, refs, study.shipped / "star_search.png")
         confirmed_table(study, store, methods, refs)
+        front_operators(study, methods)
 
 
 def hypervolume_table(study: Study, methods: list[str]) -> None:
@@ -369,6 +370,25 @@ def confirmed_table(study: Study, store, methods: list[str], refs: dict[str, Des
                           "cache MiB @ 4096, w768", "params M @ w768", "operators", "genome"], rows) + "\n")
     answer(found, labels, measured)
     export_designs(study, found, measured)
+
+
+def front_operators(study: Study, methods: list[str]) -> None:
+    """Which LIV classes and sharing the union front's designs use (at mad-lite, seed 0)."""
+    from collections import Counter
+
+    from livgym.models import CLASSES_BY_ID, Genome
+
+    union = front([d for m in methods for d in designs(run_order(study, m))])
+    genomes = [Genome.from_string(d.genome) for d in union]
+    slots = Counter(CLASSES_BY_ID[s.liv_class].name for g in genomes for s in g.slots)
+    using = Counter(name for g in genomes for name in {CLASSES_BY_ID[s.liv_class].name for s in g.slots})
+    depths = sorted(len(g.slots) for g in genomes)
+    sharing = [sum(any(getattr(s, kind) for s in g.slots) for g in genomes)
+               for kind in ("shares_featurizer", "shares_features")]
+    print(f"Union front: {len(genomes)} designs of {depths[0] if depths else 0}-{depths[-1] if depths else 0} slots "
+          f"(median {depths[len(depths) // 2] if depths else 0}); {sharing[0]} share a featurizer, {sharing[1]} "
+          "share features. Classes, by the slots they fill: "
+          + ", ".join(f"{name} {n} slots in {using[name]} designs" for name, n in slots.most_common()) + ".\n")
 
 
 def answer(found: list[str], labels: dict[str, str], measured: dict) -> None:

@@ -128,3 +128,11 @@ def test_a_replay_to_an_earlier_checkpoint_never_shortens_the_shipped_order(tmp_
     _run_order(run, [(STRIPED_6, "ok", 0.80), (CONV_ATTN, "ok", 0.60), (MAMBA_4, "ok", 0.45), (CONV_ATTN, "ok", 0.6)])
     assert star_search.ship_order(run, shipped) and shipped.read_text() == run.read_text()
     assert star_search.ship_order(run, tmp_path / "new" / "first.csv"), "a first order is shipped as it is"
+
+
+def test_the_report_says_which_classes_and_sharing_the_union_front_uses(report):
+    out, _ = report
+    # the made-up runs' three designs are all on the union front: each trades quality for cache
+    assert "Union front: 3 designs of 4-6 slots (median 4); 0 share a featurizer, 0 share features." in out
+    assert ("Classes, by the slots they fill: GMemless 7 slots in 3 designs, Rec-1 4 slots in 2 designs, "
+            "SA-1 2 slots in 2 designs, GConv-1 1 slots in 1 designs.") in out
