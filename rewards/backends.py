@@ -158,6 +158,8 @@ class EvaluationBackend(ABC):
         self._jobs: dict[int, EvaluationJob] = {}  # the current stream's jobs by id
         self._queue: deque[tuple[int, EvaluationJob]] = deque()  # submitted, not yet started
         self._outcomes: dict[int, JobOutcome] = {}  # finished, not yet collected
+        self._running: dict[StoreKey, int] = {}  # key -> id of the job queued or running for it
+        self._aliases: dict[int, list[int]] = {}  # id -> ids of later jobs with its key, answered by it
         self._stream: Iterator[tuple[int, EvaluationResult]] | None = None
 
     def run(self, jobs: Sequence[EvaluationJob]) -> list[JobOutcome]:
@@ -181,8 +183,11 @@ class EvaluationBackend(ABC):
             stored = self.store.get(*job.key)
             if stored is not None:
                 self._outcomes[i] = JobOutcome(stored, True)
+            elif job.key in self._running:  # an earlier batch's job evaluates it: each evaluation once
+                self._aliases.setdefault(self._running[job.key], []).append(i)
             else:
                 missing[i] = job
+                self._running[job.key] = i
         if len(missing) > 1:
             missing = dict(sorted(missing.items(), key=lambda item: -item[1].cost_hint))  # stable: ties keep job order
         self._jobs.update(missing)
@@ -202,7 +207,10 @@ class EvaluationBackend(ABC):
             except StopIteration:  # nothing queued or running: the next collect starts afresh
                 self._stream, self._jobs = None, {}
                 continue
-            self._outcomes[i] = self._keep(_checked(self._jobs[i], result))
+            outcome = self._outcomes[i] = self._keep(_checked(self._jobs[i], result))
+            self._running.pop(self._jobs[i].key, None)
+            for alias in self._aliases.pop(i, ()):
+                self._outcomes[alias] = JobOutcome(outcome.result, True)
         return [self._outcomes.pop(i) for i in ticket.ids]
 
     @abstractmethod
