@@ -529,10 +529,13 @@ class RayBackend(EvaluationBackend):
         in_flight: dict[Any, tuple[int, float]] = {}
         hangs: dict[int, int] = {}
         deaths: dict[int, _Deaths] = {}
-        while queue or in_flight:
+        def fill() -> None:
             while queue and len(in_flight) < slots:
                 i, job = queue.popleft()
                 in_flight[self._task.remote(job, self.imports)] = (i, time.monotonic())
+
+        while queue or in_flight:
+            fill()
             oldest = min(started for _, started in in_flight.values())
             timeout = None if self.timeout_s is None else max(0.0, oldest + self.timeout_s - time.monotonic())
             done, _ = ray.wait(list(in_flight), num_returns=1, timeout=timeout)
@@ -551,13 +554,16 @@ class RayBackend(EvaluationBackend):
             ref = done[0]
             i, _ = in_flight.pop(ref)
             try:
-                yield i, ray.get(ref)
+                result = ray.get(ref)
             except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError) as err:
                 if isinstance(err, ray.exceptions.RayTaskError) and not _died(err):
                     raise
                 # Ray retried the task `retries` times; a hang before the deaths counts as one attempt
                 deaths[i] = _Deaths(died=["the worker crashed"] * (self.retries + 1 - hangs.get(i, 0)),
                                     hangs=hangs.get(i, 0))
+                continue
+            fill()  # the freed CPU starts its next job while the caller takes this result
+            yield i, result
         yield from _record_deaths(jobs, deaths, self.retries + 1, self.timeout_s, self.kind)
 
 
