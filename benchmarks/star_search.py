@@ -334,8 +334,8 @@ def report(study: Study, store_path: Path, methods: list[str]) -> None:
         print(f"machine: {machine()}\n")
         hypervolume_table(study, methods)
         refs = reference_designs(study, store)
-        plot(study, methods, refs, study.shipped / "star_search.png")
-        confirmed_table(study, store, methods, refs)
+        measured = confirmed_table(study, store, methods, refs)
+        plot(study, methods, refs, measured, study.shipped / "star_search.png")
         front_operators(study, methods)
 
 
@@ -352,7 +352,8 @@ def hypervolume_table(study: Study, methods: list[str]) -> None:
                           "best mad-lite quality", "front size", "not ok"], rows) + "\n")
 
 
-def confirmed_table(study: Study, store, methods: list[str], refs: dict[str, Design]) -> None:
+def confirmed_table(study: Study, store, methods: list[str], refs: dict[str, Design]) -> dict:
+    """The confirmation table and the answer; returns {label: (mad-lite-long qualities, mean, cache bytes)}."""
     found = to_confirm(study, store, methods)
     search_quality = {d.genome: d.quality for m in methods for d in designs(run_order(study, m))}
     search_quality.update({d.genome: d.quality for d in refs.values()})
@@ -370,6 +371,7 @@ def confirmed_table(study: Study, store, methods: list[str], refs: dict[str, Des
                           "cache MiB @ 4096, w768", "params M @ w768", "operators", "genome"], rows) + "\n")
     answer(found, labels, measured)
     export_designs(study, found, measured)
+    return measured
 
 
 def front_operators(study: Study, methods: list[str]) -> None:
@@ -428,13 +430,14 @@ def export_designs(study: Study, found: list[str], measured: dict) -> None:
             (folder / f"found-{i + 1:02d}-{genome.canonical_hash()}.json").write_text(genome.to_json() + "\n")
 
 
-def plot(study: Study, methods: list[str], refs: dict[str, Design], path: Path) -> None:
+def plot(study: Study, methods: list[str], refs: dict[str, Design], measured: dict, path: Path) -> None:
+    """Left: each method's front at mad-lite (seed 0). Right: the confirmation at mad-lite-long."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(12, 4.8), sharex=True)
     for method, marker in zip(methods, "osD"):
         ok = designs(run_order(study, method))
         if not ok:
@@ -446,13 +449,38 @@ def plot(study: Study, methods: list[str], refs: dict[str, Design], path: Path) 
     for name, d in refs.items():
         ax.scatter([costed(d.genome)[0] / 2**20], [d.quality], marker="*", s=160, color="black", zorder=5)
         ax.annotate(name, (costed(d.genome)[0] / 2**20, d.quality), textcoords="offset points", xytext=(6, -10))
-    ax.set_xscale("log")
-    ax.set_xlabel("inference cache at 4096 tokens, width 768 (MiB, log)")
     ax.set_ylabel("mad-lite quality (seed 0)")
-    ax.set_title("Fronts found on (quality, cache); references at depth 8 marked")
-    ax.legend(fontsize=8)
+    ax.set_title("Fronts found on (quality, cache), references marked")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    clusters: list[list[tuple[float, float, str]]] = []  # found designs close in the plot share one label
+    for label, (values, mean, cache) in measured.items():
+        if not values:
+            continue
+        reference = not label.startswith("found")
+        right.errorbar([cache / 2**20], [mean], yerr=[np.nan_to_num(mean_interval(values)[1])], capsize=3,
+                       marker="*" if reference else "o", markersize=12 if reference else 6,
+                       color="black" if reference else "tab:blue", zorder=5 if reference else 4)
+        if reference:
+            right.annotate(label, (cache / 2**20, mean), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    found = sorted((c / 2**20, m + np.nan_to_num(mean_interval(v)[1]), k.removeprefix("found "))
+                   for k, (v, m, c) in measured.items() if v and k.startswith("found"))  # (x, top of its bar, n)
+    for x, y, number in found:
+        last = clusters[-1][-1] if clusters else None
+        if last and x < 1.5 * last[0] and abs(y - last[1]) < 0.05:
+            clusters[-1].append((x, y, number))
+        else:
+            clusters.append([(x, y, number)])
+    for cluster in clusters:
+        x = float(np.exp(np.mean([np.log(max(c[0], 1e-6)) for c in cluster])))
+        right.annotate(", ".join(sorted((c[2] for c in cluster), key=int)), (x, max(c[1] for c in cluster)),
+                       textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+    right.set_ylabel(f"{study.confirm_fidelity} quality, mean and 95 % interval ({len(CONFIRM_SEEDS)} seeds)")
+    right.set_title("Confirmed: found designs (numbered) and references")
+    for a in (ax, right):
+        a.set_xscale("log")
+        a.set_xlabel(f"inference cache at {COST_CONTEXT} tokens, width {COST_WIDTH} (MiB, log)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     print(f"plot: {path}\n")
 
 
