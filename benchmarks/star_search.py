@@ -79,7 +79,8 @@ class Study:
         from livgym.controllers.config import SearchConfig
 
         base = SearchConfig.from_yaml(CONFIG)
-        return base.with_overrides(method=method, budget=budget, seed=SEED, backend={"kind": "pool", "workers": workers},
+        return base.with_overrides(method=method, budget=budget, seed=SEED,
+                                   backend={"kind": "pool", "workers": workers},
                                    space={**base.space, "fidelity": self.search_fidelity})
 
 
@@ -407,8 +408,9 @@ def answer(found: list[str], labels: dict[str, str], measured: dict) -> None:
         every_seed = [f for f in better if min(measured[f][0]) >= max(values)]
         if better:
             best = min(better, key=lambda f: measured[f][2])
+            verb = "dominates" if len(better) == 1 else "dominate"
             print(f"- Against {name} (quality {mean:.3f}, cache {cache / 2**20:.1f} MiB): {', '.join(better)} "
-                  f"{'dominates' if len(better) == 1 else 'dominate'} it in the mean; {', '.join(every_seed) or 'none'} on every seed. The smallest cache "
+                  f"{verb} it in the mean; {', '.join(every_seed) or 'none'} on every seed. The smallest cache "
                   f"at equal or better quality is {best}'s, {100 * (1 - measured[best][2] / cache):.1f} % smaller.")
         else:
             print(f"- Against {name} (quality {mean:.3f}): no confirmed design has equal or better quality "
