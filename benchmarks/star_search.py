@@ -334,10 +334,24 @@ def report(study: Study, store_path: Path, methods: list[str]) -> None:
     with EvaluationStore(store_path, readonly=True) as store:
         print(f"machine: {machine()}\n")
         hypervolume_table(study, methods)
+        compute_time(study)
         refs = reference_designs(study, store)
         measured = confirmed_table(study, store, methods, refs)
         plot(study, methods, refs, measured, study.shipped / "star_search.png")
         front_operators(study, methods)
+
+
+def compute_time(study: Study) -> None:
+    """The worker time the shipped dataset's evaluations took, per fidelity."""
+    from livgym.rewards.dataset import read_dataset
+
+    seconds: dict[str, list[float]] = {}
+    for result in read_dataset(study.dataset_path):
+        seconds.setdefault(result.fidelity, []).append(result.wall_time)
+    for fidelity, times in seconds.items():
+        print(f"{fidelity}: {len(times)} evaluations, {sum(times) / 3600:.1f} h of worker time "
+              f"({np.mean(times):.0f} s each on average)")
+    print()
 
 
 def hypervolume_table(study: Study, methods: list[str]) -> None:
