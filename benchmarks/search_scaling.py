@@ -1,7 +1,7 @@
 """Whole searches on evaluation backends: wall time inline and with 2 workers (issue 7).
 
     python benchmarks/search_scaling.py [--budget 12] [--steps 10] [--methods random nsga2 maskable_ppo]
-        [--backends pool ray] [--batch 4] [--lag 0]
+        [--backends pool ray] [--batch 4] [--lag 0] [--repeats 1]
 
 Each method runs the same seeded search three ways, each on a fresh store: inline, then on a
 backend with 2 workers. The fidelity is `mad-lite-short` with training cut to `--steps` updates
@@ -16,6 +16,15 @@ the fidelity a trained one (tens of seconds per design), where the controller's 
 next to the evaluations. The script checks that each backend's search found the same
 designs with the same rewards as inline, and reports wall times and speed-ups; start-up (pool
 spawn, Ray cluster) is included, as a user pays it.
+
+A second table says where each run's wall time went, from the evaluations' own start and end
+times in its store: the seconds with 0, 1 and 2 evaluations running. With 2 workers, the
+seconds with none running are the controller's serial work and start-up; the seconds with one
+running are a round's tail, or the controller competing with one worker. The evaluations' own
+seconds, summed, against inline's (the same designs) say how much slower an evaluation ran on
+a worker: the part of a missing speed-up that no scheduling can recover. On a shared machine
+the same evaluation's time drifts by 10-20 % over minutes, so `--repeats 2` runs every backend
+twice in mirrored order and sums the walls.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from pathlib import Path
 from common import machine, markdown_table
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.search import run_search
+from livgym.rewards.store import EvaluationStore
 
 
 #: `mb_maskable_ppo`: model-based MaskablePPO, whose rounds send `batch` designs to the backend together
@@ -48,10 +58,26 @@ def config(method: str, budget: int, steps: int, backend: dict, batch: int = MOD
         surrogate=surrogate)
 
 
-def timed(search: SearchConfig, store: Path) -> tuple[float, list]:
-    start = time.perf_counter()
+def timed(search: SearchConfig, store: Path) -> tuple[float, list, list[float], float]:
+    """Wall seconds, the (genome, reward) records, the seconds with 0, 1, 2... evaluations running,
+    and the evaluations' own seconds summed."""
+    start, wall_start = time.perf_counter(), time.time()
     tracker = run_search(search, None, store=store, plots=False).tracker
-    return time.perf_counter() - start, [(r.genome, r.reward) for r in tracker.records]
+    seconds = time.perf_counter() - start
+    with EvaluationStore(store, readonly=True) as results:
+        spans = [(r.timestamp - r.wall_time, r.timestamp) for r in results]
+    records = [(r.genome, r.reward) for r in tracker.records]
+    return seconds, records, occupancy(spans, wall_start, wall_start + seconds), sum(b - a for a, b in spans)
+
+
+def occupancy(spans: list[tuple[float, float]], start: float, end: float) -> list[float]:
+    """Seconds of [start, end] during which 0, 1, 2... of `spans` (evaluations' start and end) overlap."""
+    events = sorted([(max(a, start), 1) for a, _ in spans] + [(min(b, end), -1) for _, b in spans] + [(end, 0)])
+    out, running, now = [0.0] * (len(spans) + 1), 0, start
+    for when, change in events:
+        out[running] += max(when - now, 0.0)
+        now, running = max(when, now), running + change
+    return out
 
 
 def main() -> None:
@@ -63,33 +89,52 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=MODEL_BASED["batch"],
                         help="model-based rounds: initial designs and designs per round")
     parser.add_argument("--lag", type=int, default=0, help="model-based rounds: surrogate.lag")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs of each backend, in mirrored order (2: inline, backends, backends, inline), "
+                             "so that a machine that speeds up or slows down favours neither; walls are summed")
     args = parser.parse_args()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     print(f"machine: {machine()}")
-    rows = []
+    kinds = ["inline", *args.backends]
+    rows, where = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods:
-            inline_s, inline_records = timed(config(method, args.budget, args.steps, {}, args.batch, args.lag),
-                                             Path(tmp, f"{method}-inline.sqlite"))
-            row = [method, f"{inline_s:.0f}"]
-            for kind in args.backends:
-                if kind == "ray":
-                    import ray
+            walls, own, designs = dict.fromkeys(kinds, 0.0), dict.fromkeys(kinds, 0.0), {}
+            for repeat in range(args.repeats):
+                for kind in kinds if repeat % 2 == 0 else kinds[::-1]:
+                    if kind == "ray":
+                        import ray
 
-                    ray.shutdown()
-                    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                             _temp_dir=tempfile.mkdtemp(prefix="ray"))
-                seconds, records = timed(config(method, args.budget, args.steps, {"kind": kind, "workers": 2}, args.batch, args.lag),
-                                         Path(tmp, f"{method}-{kind}.sqlite"))
-                same = "yes" if records == inline_records else "NO"
-                row += [f"{seconds:.0f}", f"{inline_s / seconds:.2f}x", same]
+                        ray.shutdown()
+                        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                                 _temp_dir=tempfile.mkdtemp(prefix="ray"))
+                    backend = {} if kind == "inline" else {"kind": kind, "workers": 2}
+                    seconds, records, running, evaluating = timed(
+                        config(method, args.budget, args.steps, backend, args.batch, args.lag),
+                        Path(tmp, f"{method}-{kind}-{repeat}.sqlite"))
+                    walls[kind] += seconds
+                    own[kind] += evaluating
+                    designs.setdefault(kind, records)
+                    where.append([method, kind, repeat + 1, f"{seconds:.0f}",
+                                  *(f"{s:.0f}" for s in (running + [0.0, 0.0, 0.0])[:3]), f"{evaluating:.0f}"])
+            row = [method, f"{walls['inline']:.0f}"]
+            for kind in args.backends:
+                same = "yes" if designs[kind] == designs["inline"] else "NO"
+                row += [f"{walls[kind]:.0f}", f"{walls['inline'] / walls[kind]:.2f}x", same,
+                        f"{own[kind] / own['inline']:.2f}"]
             rows.append(row)
-    rounds = f", model-based rounds of {args.batch}, lag {args.lag}" if any(m.startswith("mb_") for m in args.methods) else ""
-    print(f"\nbudget {args.budget} unique designs, mad-lite-short cut to {args.steps} updates, seed 0{rounds}\n")
+    model_based = any(m.startswith("mb_") for m in args.methods)
+    rounds = f", model-based rounds of {args.batch}, lag {args.lag}" if model_based else ""
+    print(f"\nbudget {args.budget} unique designs, mad-lite-short cut to {args.steps} updates, seed 0{rounds}, "
+          f"{args.repeats} run(s) of each\n")
     headers = ["method", "inline s"]
     for kind in args.backends:
-        headers += [f"{kind} (2 workers) s", f"{kind} speed-up", f"{kind}: same designs and rewards"]
+        headers += [f"{kind} (2 workers) s", f"{kind} speed-up", f"{kind}: same designs and rewards",
+                    f"{kind}: evaluations' own s / inline's"]
     print(markdown_table(headers, rows))
+    print("\nwhere each run's wall time went (seconds with 0, 1 and 2 evaluations running):\n")
+    print(markdown_table(["method", "backend", "run", "wall s", "none running s", "1 running s", "2 running s",
+                          "evaluations' own s"], where))
 
 
 if __name__ == "__main__":
