@@ -23,6 +23,21 @@ def machine() -> str:
             f"{torch.get_num_threads()} torch thread(s), Python {platform.python_version()}")
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """The whole machine's busy CPU-seconds (user, system and interrupts, all cores) and the
+    seconds the hypervisor gave its cores to others (steal) since boot; NaN where /proc/stat is
+    missing. Differences over a run, with nothing else computing, say how much CPU the run's
+    processes used and how much of the machine they did not get."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / ticks, steal / ticks
+
+
 def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
     """Median wall time of `fn` over `repeats` runs after `warmup` runs."""
     for _ in range(warmup):

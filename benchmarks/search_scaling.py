@@ -22,9 +22,13 @@ times in its store: the seconds with 0, 1 and 2 evaluations running. With 2 work
 seconds with none running are the controller's serial work and start-up; the seconds with one
 running are a round's tail, or the controller competing with one worker. The evaluations' own
 seconds, summed, against inline's (the same designs) say how much slower an evaluation ran on
-a worker: the part of a missing speed-up that no scheduling can recover. On a shared machine
-the same evaluation's time drifts by 10-20 % over minutes, so `--repeats 2` runs every backend
-twice in mirrored order and sums the walls.
+a worker: the part of a missing speed-up that no scheduling can recover. The machine's busy
+CPU-seconds over each run (all cores, from /proc/stat; nothing else may compute meanwhile) say
+whether that was the same work done more slowly (more CPU-seconds than inline: the two
+evaluations, or a neighbour on the host, contending for caches and memory) or the controller
+taking a worker's core (the same CPU-seconds), and the stolen seconds how much of the cores the
+hypervisor gave to others. On a shared machine the same evaluation's time drifts by 10-20 %
+over minutes, so `--repeats 2` runs every backend twice in mirrored order and sums the walls.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine, markdown_table
+from common import cpu_seconds, machine, markdown_table
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.search import run_search
 from livgym.rewards.store import EvaluationStore
@@ -58,16 +62,19 @@ def config(method: str, budget: int, steps: int, backend: dict, batch: int = MOD
         surrogate=surrogate)
 
 
-def timed(search: SearchConfig, store: Path) -> tuple[float, list, list[float], float]:
+def timed(search: SearchConfig, store: Path) -> tuple[float, list, list[float], float, tuple[float, float]]:
     """Wall seconds, the (genome, reward) records, the seconds with 0, 1, 2... evaluations running,
-    and the evaluations' own seconds summed."""
+    the evaluations' own seconds summed, and the machine's busy and stolen CPU-seconds over the run."""
+    busy, steal = cpu_seconds()
     start, wall_start = time.perf_counter(), time.time()
     tracker = run_search(search, None, store=store, plots=False).tracker
     seconds = time.perf_counter() - start
+    busy_end, steal_end = cpu_seconds()
     with EvaluationStore(store, readonly=True) as results:
         spans = [(r.timestamp - r.wall_time, r.timestamp) for r in results]
     records = [(r.genome, r.reward) for r in tracker.records]
-    return seconds, records, occupancy(spans, wall_start, wall_start + seconds), sum(b - a for a, b in spans)
+    return (seconds, records, occupancy(spans, wall_start, wall_start + seconds), sum(b - a for a, b in spans),
+            (busy_end - busy, steal_end - steal))
 
 
 def occupancy(spans: list[tuple[float, float]], start: float, end: float) -> list[float]:
@@ -100,6 +107,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods:
             walls, own, designs = dict.fromkeys(kinds, 0.0), dict.fromkeys(kinds, 0.0), {k: [] for k in kinds}
+            cpu = dict.fromkeys(kinds, 0.0)
             for repeat in range(args.repeats):
                 for kind in kinds if repeat % 2 == 0 else kinds[::-1]:
                     if kind == "ray":
@@ -109,20 +117,22 @@ def main() -> None:
                         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
                                  _temp_dir=tempfile.mkdtemp(prefix="ray"))
                     backend = {} if kind == "inline" else {"kind": kind, "workers": 2}
-                    seconds, records, running, evaluating = timed(
+                    seconds, records, running, evaluating, (busy, stolen) = timed(
                         config(method, args.budget, args.steps, backend, args.batch, args.lag),
                         Path(tmp, f"{method}-{kind}-{repeat}.sqlite"))
                     walls[kind] += seconds
                     own[kind] += evaluating
+                    cpu[kind] += busy
                     designs[kind].append(records)
                     where.append([method, kind, repeat + 1, f"{seconds:.0f}",
-                                  *(f"{s:.0f}" for s in (running + [0.0, 0.0, 0.0])[:3]), f"{evaluating:.0f}"])
+                                  *(f"{s:.0f}" for s in (running + [0.0, 0.0, 0.0])[:3]), f"{evaluating:.0f}",
+                                  f"{busy:.0f}", f"{stolen:.1f}"])
             row = [method, f"{walls['inline']:.0f}"]
             for kind in args.backends:
                 # every run of the backend against inline's first; inline's own repeats must agree too
                 same = "yes" if all(r == designs["inline"][0] for r in designs[kind] + designs["inline"]) else "NO"
                 row += [f"{walls[kind]:.0f}", f"{walls['inline'] / walls[kind]:.2f}x", same,
-                        f"{own[kind] / own['inline']:.2f}"]
+                        f"{own[kind] / own['inline']:.2f}", f"{cpu[kind] / cpu['inline']:.2f}"]
             rows.append(row)
     model_based = any(m.startswith("mb_") for m in args.methods)
     rounds = f", model-based rounds of {args.batch}, lag {args.lag}" if model_based else ""
@@ -131,11 +141,11 @@ def main() -> None:
     headers = ["method", "inline s"]
     for kind in args.backends:
         headers += [f"{kind} (2 workers) s", f"{kind} speed-up", f"{kind}: same designs and rewards",
-                    f"{kind}: evaluations' own s / inline's"]
+                    f"{kind}: evaluations' own s / inline's", f"{kind}: CPU s / inline's"]
     print(markdown_table(headers, rows))
     print("\nwhere each run's wall time went (seconds with 0, 1 and 2 evaluations running):\n")
     print(markdown_table(["method", "backend", "run", "wall s", "none running s", "1 running s", "2 running s",
-                          "evaluations' own s"], where))
+                          "evaluations' own s", "machine CPU busy s", "stolen s"], where))
 
 
 if __name__ == "__main__":
