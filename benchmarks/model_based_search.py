@@ -154,6 +154,7 @@ def welch(a: np.ndarray, b: np.ndarray) -> float:
 def report(landscape: str, methods: list[str], seeds: dict[str, int], budget: int, out: Path) -> dict:
     marks = [c for c in CHECKPOINTS if c <= budget]
     regret, ratio, meta = {}, {}, {}
+    total_seconds = 0.0  # of every run reported: what the benchmark cost on this landscape
     for m in methods:
         runs = []
         for path in sorted((out / landscape).glob(f"{m}-seed*.json"), key=lambda p: int(p.stem.rsplit("seed", 1)[1])):
@@ -164,6 +165,7 @@ def report(landscape: str, methods: list[str], seeds: dict[str, int], budget: in
         regret[m] = np.stack([b - curve(r, "best_reward", budget) for r, b, _ in runs])
         ratio[m] = np.stack([curve(r, "hypervolume", budget) / hv for r, _, hv in runs])
         per_eval = [r["controller_seconds_per_evaluation"] for r, _, _ in runs if r.get("controller_seconds_per_evaluation")]
+        total_seconds += sum(r["seconds"] for r, _, _ in runs)
         meta[m] = {"runs": len(runs), "seconds": float(np.median([r["seconds"] for r, _, _ in runs])),
                    "controller_per_eval": float(np.median(per_eval)) if per_eval else None,
                    "found_by_50": int(sum(np.any(np.asarray(r["best_reward"][:50]) >= b - 1e-6) for r, b, _ in runs))}
@@ -176,6 +178,8 @@ def report(landscape: str, methods: list[str], seeds: dict[str, int], budget: in
     print(f"\n### {landscape}: mean ± 95 % CI half-width over seeds, after n real unique evaluations\n")
     print(markdown_table(["method", "seeds", *(f"regret @ {c}" for c in marks), *(f"HV ratio @ {c}" for c in marks),
                           "optimum within 50", "median s / run", "controller s / real eval"], rows))
+    print(f"\nevery run above, its seconds summed: {total_seconds:.0f} s = {total_seconds / 3600:.2f} core-hours "
+          f"({total_seconds / 7200:.2f} h on 2 cores)")
     if "mb_maskable_ppo" in regret:
         print("\nWelch two-sided p of mb_maskable_ppo's regret against each (difference of means: negative = "
               "mb_maskable_ppo lower):\n")
