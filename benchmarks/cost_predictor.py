@@ -21,7 +21,7 @@ from scipy.stats import spearmanr
 
 from common import markdown_table
 from livgym.rewards.backends import EvaluationJob
-from livgym.rewards.dataset import read_dataset, shipped_dataset
+from livgym.rewards.evaluation.dataset import read_dataset, shipped_dataset
 
 BATCHES = (2, 4, 6, 8)
 

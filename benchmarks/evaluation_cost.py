@@ -16,7 +16,7 @@ import torch
 
 from common import machine, markdown_table
 from livgym.models import reference_genome, REFERENCE_GENOMES
-from livgym.rewards.base import make_evaluator
+from livgym.rewards.evaluation.evaluator import make_evaluator
 
 HEADLINE = {"analytic": "cache_bytes", "efficiency": "latency", "zero-cost": "quality", "byte-lm": "bits_per_byte"}
 

@@ -4,7 +4,7 @@
 
 On 24-slot genomes (the default max depth): constructing (validating) a genome, its canonical
 hash, the analytic cost model, listing the valid edits, building the env's action mask from
-them (`envs.actions.ActionCodec.mask`) and applying one edit; the median over repeated timing
+them (`envs.liv.actions.ActionCodec.mask`) and applying one edit; the median over repeated timing
 rounds, in microseconds.
 """
 
@@ -15,7 +15,7 @@ import statistics
 import time
 
 from common import machine, markdown_table
-from livgym.envs.actions import ActionCodec
+from livgym.envs.liv.actions import ActionCodec
 from livgym.models import Genome, apply_edit, efficiency, reference_genome, valid_edits, REFERENCE_GENOMES
 
 

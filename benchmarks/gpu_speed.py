@@ -31,7 +31,7 @@ import yaml
 from common import machine, markdown_table
 from livgym.models import REFERENCE_GENOMES, reference_genome
 from livgym.rewards.backends import EvaluationJob, ProcessPoolBackend
-from livgym.rewards.base import make_evaluator
+from livgym.rewards.evaluation.evaluator import make_evaluator
 
 
 def per_genome(fidelity: str, depth: int, devices: list[str], names: list[str], overrides: dict) -> None:

@@ -22,11 +22,11 @@ import numpy as np
 from scipy import stats
 
 from common import machine, markdown_table
-from livgym.envs.livbench import table_index
+from livgym.envs.livbench.bench import table_index
 from livgym.rewards.backends import EvaluationJob, ProcessPoolBackend
-from livgym.rewards.base import make_evaluator
-from livgym.rewards.dataset import DATA_DIR, SUFFIX, export_dataset
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.evaluation.dataset import DATA_DIR, SUFFIX, export_dataset
+from livgym.rewards.evaluation.store import EvaluationStore
 
 HERE = Path(__file__).resolve().parent
 FIDELITIES = ("mad-lite", "zero-cost")

@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="report the runs already finished")
     args = parser.parse_args()
 
-    from livgym.envs.livbench import WEIGHTINGS, known_optima
+    from livgym.envs.livbench.bench import WEIGHTINGS, known_optima
 
     methods = args.methods.split(",")
     weights = list(WEIGHTINGS[args.weighting])

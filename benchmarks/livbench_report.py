@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from common import markdown_table
-from livgym.envs.livbench import WEIGHTINGS, known_optima, table_index
+from livgym.envs.livbench.bench import WEIGHTINGS, known_optima, table_index
 from livgym.models.genome import Genome
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASSES_BY_ID
@@ -37,7 +37,7 @@ def shares(text: str) -> bool:
 def build_reachable(capacity_ends: bool, max_edits: int = 8, table: str | None = None) -> int:
     """Designs a build episode can end in, breadth-first over the env's masked edits; with
     `capacity_ends`, an episode also ends on reaching max depth (the Design env's rule)."""
-    from livgym.envs.livbench import LIVBenchEnv
+    from livgym.envs.livbench.bench import LIVBenchEnv
 
     env = LIVBenchEnv(table=table, max_edits=max_edits)
     space = env.space

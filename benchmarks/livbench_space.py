@@ -4,7 +4,7 @@
 
 For each candidate (a class list at one width, sharing allowed, registry class genomes), counts
 every canonical design up to `--max-depth` slots by breadth-first search over the env's edits
-(`livgym.envs.enumerate`), and prints the time and the evaluation budget per design that a
+(`livgym.envs.liv.enumerate`), and prints the time and the evaluation budget per design that a
 two-hour table on this machine's cores would allow.
 """
 
@@ -15,7 +15,7 @@ import os
 import time
 
 from common import machine, markdown_table
-from livgym.envs.enumerate import canonical_designs
+from livgym.envs.liv.enumerate import canonical_designs
 from livgym.models.registry import CLASSES_BY_ID
 
 TABLE_SECONDS = 2 * 3600  # issue 6: the whole table in about two hours

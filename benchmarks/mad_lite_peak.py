@@ -8,7 +8,7 @@ convolution, Hyena-like long convolution, SwiGLU, and the differential variants)
 is the class alternating with SwiGLU at depth 8 (SwiGLU alone for SwiGLU), at mad-lite's proxy
 size. One *round* is what mad-lite computes per update step: one training update of each of
 the six task models on its batch (32 sequences of 33 tokens with the task tag).
-- `new`: the current code, the six models as one task stack (`rewards.training.train_stacked`'s
+- `new`: the current code, the six models as one task stack (`rewards.training.loop.train_stacked`'s
   update: stacked forward and backward, per-task clipping, fused AdamW).
 - `old`: the code at `--old-ref` (default: the commit before the task stack), run in a
   subprocess from a `git archive` of that commit: six separate updates, as it trained them.
@@ -71,7 +71,7 @@ def family_genome(name: str):
 
 def _task_setup():
     """mad-lite's task configs, one mixture-of-one per task, and each task's data generator."""
-    from livgym.rewards import tasks as mad
+    from livgym.rewards.training import tasks as mad
     from livgym.rewards.evaluators.mad_lite import MadLiteConfig, task_configs
 
     config = MadLiteConfig()
@@ -114,7 +114,7 @@ def measure(impl: str, names: list[str], updates: int) -> dict:
     torch.set_num_threads(1)
     from livgym.models.compiler import build_model
     from livgym.models.cost import efficiency
-    from livgym.rewards import training
+    from livgym.rewards.training import loop as training
 
     mad, config, alone = _task_setup()
     batch = config.train.batch_size
@@ -208,7 +208,7 @@ def measure_compile(names: list[str], updates: int) -> None:
     """Eager against compiled rounds of the task stack, compile time included (see the docstring)."""
     from common import markdown_table
     from livgym.models.compiler import build_model
-    from livgym.rewards import training
+    from livgym.rewards.training import loop as training
 
     torch.set_num_threads(1)
     mad, config, alone = _task_setup()

@@ -85,7 +85,7 @@ def child(fidelity: str, genome_text: str) -> None:
     import torch
 
     from livgym.models.genome import Genome
-    from livgym.rewards.base import make_evaluator
+    from livgym.rewards.evaluation.evaluator import make_evaluator
 
     torch.set_num_threads(1)
     result = make_evaluator(fidelity, **{"train.device": "cpu"}).evaluate(Genome.from_string(genome_text), 0)
@@ -106,9 +106,9 @@ def evaluate_in_subprocess(impl: str, fidelity: str, genome_text: str, ref: str)
 
 def record_new(result: dict, store_path: str) -> None:
     """Put a new-code evaluation into the store and the shipped dataset."""
-    from livgym.rewards.dataset import DATA_DIR, SUFFIX, export_dataset
-    from livgym.rewards.result import EvaluationResult
-    from livgym.rewards.store import EvaluationStore
+    from livgym.rewards.evaluation.dataset import DATA_DIR, SUFFIX, export_dataset
+    from livgym.rewards.evaluation.result import EvaluationResult
+    from livgym.rewards.evaluation.store import EvaluationStore
 
     evaluation = EvaluationResult.from_dict(result)
     with EvaluationStore(store_path) as store:

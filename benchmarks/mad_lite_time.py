@@ -27,9 +27,9 @@ import livgym.rewards.evaluators.mad_lite as mad_lite
 from common import machine, markdown_table
 from livgym.models import reference_genome
 from livgym.models.compiler import build_model
-from livgym.rewards import tasks as mad
-from livgym.rewards.base import make_evaluator
-from livgym.rewards.training import TrainConfig, lm_loss, make_optimizer
+from livgym.rewards.training import tasks as mad
+from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.training.loop import TrainConfig, lm_loss, make_optimizer
 
 PARTS = ("batch", "forward", "backward", "clip", "optimizer")
 

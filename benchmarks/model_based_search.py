@@ -56,7 +56,7 @@ def config(landscape: str, method: str, seed: int, budget: int, settings: dict |
     """The search config of one run (`settings`: `surrogate` keys over the defaults;
     `method_settings`: the method's own keys over `runs/livbench.yaml`'s)."""
     from livgym.controllers.config import SearchConfig
-    from livgym.envs.livbench import WEIGHTINGS
+    from livgym.envs.livbench.bench import WEIGHTINGS
 
     name = method.removeprefix("mb_")
     surrogate = {**(settings or {}), "enabled": method.startswith("mb_") or method == "ceiling"}
@@ -74,11 +74,11 @@ def config(landscape: str, method: str, seed: int, budget: int, settings: dict |
 def optimum(landscape: str, seed: int) -> tuple[float, float]:
     """(best possible reward, the exact front's hypervolume)."""
     if landscape == "livbench":
-        from livgym.envs.livbench import WEIGHTINGS, known_optima
+        from livgym.envs.livbench.bench import WEIGHTINGS, known_optima
 
         known = known_optima(WEIGHTINGS["quality-first"])
     else:
-        from livgym.envs.nk_landscape import known_optimum
+        from livgym.envs.nk import known_optimum
 
         known = known_optimum(**NK, seed=seed)
     return known.best_reward, known.hypervolume
@@ -87,9 +87,9 @@ def optimum(landscape: str, seed: int) -> tuple[float, float]:
 def run_one(job: tuple[str, str, int, int, str, dict, dict]) -> tuple[str, str, int, float]:
     import torch
 
-    from livgym.controllers.contract import SearchContext
+    from livgym.controllers.methods.contract import SearchContext
     from livgym.controllers.budget import SearchTracker
-    from livgym.controllers.model_based import enumerated_ceiling
+    from livgym.controllers.methods.model_based import enumerated_ceiling
     from livgym.controllers.search import run_search
 
     landscape, method, seed, budget, out, settings, method_settings = job

@@ -34,11 +34,11 @@ from scipy import stats
 
 from common import machine, markdown_table
 from livgym.models import Genome, apply_edit, efficiency, reference_genome, valid_edits, REFERENCE_GENOMES
-from livgym.rewards.base import make_evaluator
-from livgym.rewards.dataset import DATA_DIR, SUFFIX, export_dataset, import_dataset
+from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.evaluation.dataset import DATA_DIR, SUFFIX, export_dataset, import_dataset
 from livgym.rewards.evaluators.mad_lite import task_configs
-from livgym.rewards.store import EvaluationStore
-from livgym.rewards import tasks as mad
+from livgym.rewards.evaluation.store import EvaluationStore
+from livgym.rewards.training import tasks as mad
 
 FIDELITIES = ("zero-cost", "mad-lite-short", "mad-lite", "mad-lite-long")
 REFERENCE = "mad-lite-long"

@@ -21,10 +21,10 @@ import torch
 
 from common import machine
 from livgym.models import build_model, reference_genome
-from livgym.rewards import tasks as mad
+from livgym.rewards.training import tasks as mad
 from livgym.rewards.evaluators.mad_lite import CALIBRATED_TASK_SETTINGS
-from livgym.rewards.seeding import seeded
-from livgym.rewards.training import TrainConfig, train
+from livgym.rewards.training.seeding import seeded
+from livgym.rewards.training.loop import TrainConfig, train
 
 EVAL_EVERY = 50
 

@@ -42,7 +42,7 @@ from pathlib import Path
 from common import cpu_seconds, machine, markdown_table
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.search import run_search
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.store import EvaluationStore
 
 
 #: `mb_maskable_ppo`: model-based MaskablePPO, whose rounds send `batch` designs to the backend together

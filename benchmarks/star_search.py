@@ -67,7 +67,7 @@ class Study:
 
     @property
     def dataset_path(self) -> Path:
-        from livgym.rewards.dataset import DATA_DIR, SUFFIX
+        from livgym.rewards.evaluation.dataset import DATA_DIR, SUFFIX
 
         return self.dataset if self.dataset is not None else DATA_DIR / f"star_search{SUFFIX}"
 
@@ -97,15 +97,15 @@ class Design:
 
 
 def proxy_dataset() -> Path:
-    from livgym.rewards.dataset import DATA_DIR, SUFFIX
+    from livgym.rewards.evaluation.dataset import DATA_DIR, SUFFIX
 
     return DATA_DIR / f"proxy_fidelity{SUFFIX}"
 
 
 def open_store(study: Study, path: Path) -> None:
     """Create the store if needed and import the shipped datasets (idempotent)."""
-    from livgym.rewards.dataset import import_dataset
-    from livgym.rewards.store import EvaluationStore
+    from livgym.rewards.evaluation.dataset import import_dataset
+    from livgym.rewards.evaluation.store import EvaluationStore
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with EvaluationStore(path) as store:
@@ -117,9 +117,9 @@ def open_store(study: Study, path: Path) -> None:
 
 def export(study: Study) -> int:
     """Write every search and confirmation result the proxy-fidelity dataset lacks to this study's dataset."""
-    from livgym.rewards.base import make_evaluator
-    from livgym.rewards.dataset import export_dataset, read_dataset
-    from livgym.rewards.store import EvaluationStore
+    from livgym.rewards.evaluation.evaluator import make_evaluator
+    from livgym.rewards.evaluation.dataset import export_dataset, read_dataset
+    from livgym.rewards.evaluation.store import EvaluationStore
 
     hashes = {make_evaluator(f).config_hash() for f in (study.search_fidelity, study.confirm_fidelity)}
     elsewhere = {r.key for r in read_dataset(proxy_dataset())} if proxy_dataset().exists() else set()
@@ -236,7 +236,7 @@ def reference_genomes() -> dict[str, str]:
 def reference_designs(study: Study, store) -> dict[str, Design]:
     """The references' mad-lite quality (seed 0, from the store) and cache at the search's setting."""
     from livgym.models import Genome
-    from livgym.rewards.base import make_evaluator
+    from livgym.rewards.evaluation.evaluator import make_evaluator
 
     evaluator = make_evaluator(study.search_fidelity)
     out = {}
@@ -263,7 +263,7 @@ def to_confirm(study: Study, store, methods: list[str]) -> list[str]:
 def confirm(study: Study, methods: list[str], workers: int) -> None:
     """Train the chosen designs and the references at mad-lite-long, seed by seed, exporting each batch."""
     from livgym.rewards.backends import EvaluationJob, make_backend
-    from livgym.rewards.store import EvaluationStore
+    from livgym.rewards.evaluation.store import EvaluationStore
 
     with EvaluationStore(study.store_path, readonly=True) as store:
         found = to_confirm(study, store, methods)
@@ -301,7 +301,7 @@ def costed(text: str) -> tuple[int, int]:
 
 def long_quality(study: Study, store, text: str) -> list[float]:
     from livgym.models import Genome
-    from livgym.rewards.base import make_evaluator
+    from livgym.rewards.evaluation.evaluator import make_evaluator
 
     evaluator, genome = make_evaluator(study.confirm_fidelity), Genome.from_string(text)
     results = [store.lookup(genome, evaluator, seed=s) for s in CONFIRM_SEEDS]
@@ -329,7 +329,7 @@ def operators(text: str) -> str:
 
 
 def report(study: Study, store_path: Path, methods: list[str]) -> None:
-    from livgym.rewards.store import EvaluationStore
+    from livgym.rewards.evaluation.store import EvaluationStore
 
     with EvaluationStore(store_path, readonly=True) as store:
         print(f"machine: {machine()}\n")
@@ -343,7 +343,7 @@ def report(study: Study, store_path: Path, methods: list[str]) -> None:
 
 def compute_time(study: Study) -> None:
     """The worker time the shipped dataset's evaluations took, per fidelity."""
-    from livgym.rewards.dataset import read_dataset
+    from livgym.rewards.evaluation.dataset import read_dataset
 
     seconds: dict[str, list[float]] = {}
     for result in read_dataset(study.dataset_path):

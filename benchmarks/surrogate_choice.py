@@ -2,7 +2,7 @@
 
     python benchmarks/surrogate_choice.py [--seeds 10] [--sizes 25 50 100 300] [--out runs/benchmarks/surrogate_choice.json]
 
-For each model of `livgym.rewards.surrogate.SURROGATE_MODELS`, each training size and each
+For each model of `livgym.controllers.methods.surrogate.SURROGATE_MODELS`, each training size and each
 seed (a repetition):
 
 - LIV-Bench: every design of `LIVBenchSpace()`; `size` training designs drawn uniformly
@@ -32,9 +32,9 @@ import numpy as np
 from scipy import stats
 
 from common import machine, markdown_table
-from livgym.envs.livbench import LIVBenchSpace
-from livgym.envs.nk_landscape import NKLandscapeSpace
-from livgym.rewards.surrogate import SURROGATE_MODELS, make_surrogate
+from livgym.envs.livbench.bench import LIVBenchSpace
+from livgym.envs.nk import NKLandscapeSpace
+from livgym.controllers.methods.surrogate import SURROGATE_MODELS, make_surrogate
 
 NK_TEST = 2000
 

@@ -14,17 +14,17 @@ from typing import Any
 _LAZY = {
     "SearchConfig": "livgym.controllers.config",
     "SearchTracker": "livgym.controllers.budget",
-    "SearchContext": "livgym.controllers.contract",
-    "SearchMethod": "livgym.controllers.contract",
-    "METHODS": "livgym.controllers.methods",
-    "register": "livgym.controllers.methods",
+    "SearchContext": "livgym.controllers.methods.contract",
+    "SearchMethod": "livgym.controllers.methods.contract",
+    "METHODS": "livgym.controllers.methods.registry",
+    "register": "livgym.controllers.methods.registry",
     "run_search": "livgym.controllers.search",
     "resume_search": "livgym.controllers.search",
     "run_compare": "livgym.controllers.compare",
-    "ProgressBar": "livgym.controllers.progress",
-    "WandbCallback": "livgym.controllers.wandb_run",
-    "WandbOutputFormat": "livgym.controllers.wandb_run",
-    "WandbTracker": "livgym.controllers.wandb_run",
+    "ProgressBar": "livgym.controllers.reporting.progress",
+    "WandbCallback": "livgym.controllers.reporting.wandb_run",
+    "WandbOutputFormat": "livgym.controllers.reporting.wandb_run",
+    "WandbTracker": "livgym.controllers.reporting.wandb_run",
 }
 
 __all__ = sorted(_LAZY)

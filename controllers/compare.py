@@ -19,7 +19,7 @@ from scipy import stats
 
 from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.methods import method_names
+from livgym.controllers.methods.registry import method_names
 from livgym.controllers.search import run_search
 
 SERIES: tuple[str, ...] = ("best_reward", "hypervolume")

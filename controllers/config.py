@@ -6,7 +6,7 @@ with each run, so a run can be repeated from its own folder.
 
 ```yaml
 name: quickstart
-method: maskable_ppo        # a registered method (`livgym.controllers.methods`): random, evolution, ...
+method: maskable_ppo        # a registered method (`livgym.controllers.methods.registry`): random, evolution, ...
 budget: 60                  # unique designs evaluated
 seed: 0
 env_id: livgym/Design-v0    # or livgym/LIVBench-v0 (the tabular benchmark): `livgym.envs.ENVS`
@@ -35,11 +35,11 @@ from typing import Any, Mapping
 
 import yaml
 
-from livgym.controllers.methods import METHODS, get_method
-from livgym.controllers.model_based import SurrogateSettings, parse_settings
+from livgym.controllers.methods.registry import METHODS, get_method
+from livgym.controllers.methods.model_based import SurrogateSettings, parse_settings
 from livgym.envs import ENVS
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.liv_env import ENV_ARGUMENTS
+from livgym.envs.liv.env import ENV_ARGUMENTS
 from livgym.envs.space_spec import SPACE_ENV_ID, SpaceSpec, make_space_env
 from livgym.rewards.backends import BackendConfig, import_modules
 

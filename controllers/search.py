@@ -19,15 +19,15 @@ import yaml
 
 from livgym.controllers.budget import EvaluationRecord, SearchTracker
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.contract import SearchContext
-from livgym.controllers.methods import get_method
-from livgym.controllers.model_based import model_based
-from livgym.controllers.plots import plot_genome, plot_pareto, plot_picture, plot_progress, reference_metrics
+from livgym.controllers.methods.contract import SearchContext
+from livgym.controllers.methods.registry import get_method
+from livgym.controllers.methods.model_based import model_based
+from livgym.controllers.reporting.plots import plot_genome, plot_pareto, plot_picture, plot_progress, reference_metrics
 from livgym.controllers.run_record import RunRecord
-from livgym.controllers.wandb_run import WandbTracker
+from livgym.controllers.reporting.wandb_run import WandbTracker
 from livgym.envs import ENVS
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.liv_space import DEFAULT_FIDELITY, LIVSearchSpace
+from livgym.envs.liv.space import DEFAULT_FIDELITY, LIVSearchSpace
 from livgym.envs.space import SearchSpace
 from livgym.models.genome import Genome
 from livgym.rewards.backends import make_backend

@@ -39,15 +39,15 @@ class EnvKind:
         return self.env_class().space_arguments
 
 
-_DESIGN = EnvKind("livgym.envs.liv_env:LIVDesignEnv", {"max_depth": 8}, store=True, backend=True, device=True)
+_DESIGN = EnvKind("livgym.envs.liv.env:LIVDesignEnv", {"max_depth": 8}, store=True, backend=True, device=True)
 #: every env id this package registers
 ENVS: dict[str, EnvKind] = {
     "livgym/Design-v0": _DESIGN,
-    "livgym/DesignMO-v0": EnvKind("livgym.envs.liv_env:LIVDesignMOEnv", _DESIGN.default_space, store=True,
+    "livgym/DesignMO-v0": EnvKind("livgym.envs.liv.env:LIVDesignMOEnv", _DESIGN.default_space, store=True,
                                   backend=True, device=True, vector_reward=True),
-    "livgym/LIVBench-v0": EnvKind("livgym.envs.livbench:LIVBenchEnv"),  # a table: every evaluation is a lookup
-    "livgym/LIVBenchMO-v0": EnvKind("livgym.envs.livbench:LIVBenchMOEnv", vector_reward=True),
-    "livgym/NK-v0": EnvKind("livgym.envs.nk_landscape:NKLandscapeEnv"),  # an NK landscape: exact optimum, no table
+    "livgym/LIVBench-v0": EnvKind("livgym.envs.livbench.bench:LIVBenchEnv"),  # a table: every evaluation is a lookup
+    "livgym/LIVBenchMO-v0": EnvKind("livgym.envs.livbench.bench:LIVBenchMOEnv", vector_reward=True),
+    "livgym/NK-v0": EnvKind("livgym.envs.nk:NKLandscapeEnv"),  # an NK landscape: exact optimum, no table
     # any space by spec (`space=`: a table file, module:factory, or a shipped name): livgym.envs.space_spec
     "livgym/Space-v0": EnvKind("livgym.envs.space_spec:make_space_env"),
 }
@@ -61,21 +61,21 @@ for _id, _kind in ENVS.items():
 
 _LAZY = {
     "DesignEnv": "livgym.envs.design_env",
-    "LIVDesignEnv": "livgym.envs.liv_env",
-    "LIVDesignMOEnv": "livgym.envs.liv_env",
-    "LIVSearchSpace": "livgym.envs.liv_space",
+    "LIVDesignEnv": "livgym.envs.liv.env",
+    "LIVDesignMOEnv": "livgym.envs.liv.env",
+    "LIVSearchSpace": "livgym.envs.liv.space",
     "SearchSpace": "livgym.envs.space",
     "Evaluation": "livgym.envs.space",
-    "TableSearchSpace": "livgym.envs.table_space",
-    "ActionCodec": "livgym.envs.actions",
-    "LIVBenchEnv": "livgym.envs.livbench",
-    "LIVBenchMOEnv": "livgym.envs.livbench",
-    "LIVBenchSpace": "livgym.envs.livbench",
-    "NKLandscape": "livgym.envs.nk_landscape",
-    "NKLandscapeSpace": "livgym.envs.nk_landscape",
-    "NKLandscapeEnv": "livgym.envs.nk_landscape",
+    "TableSearchSpace": "livgym.envs.tables.space",
+    "ActionCodec": "livgym.envs.liv.actions",
+    "LIVBenchEnv": "livgym.envs.livbench.bench",
+    "LIVBenchMOEnv": "livgym.envs.livbench.bench",
+    "LIVBenchSpace": "livgym.envs.livbench.bench",
+    "NKLandscape": "livgym.envs.nk",
+    "NKLandscapeSpace": "livgym.envs.nk",
+    "NKLandscapeEnv": "livgym.envs.nk",
     "SpaceSpec": "livgym.envs.space_spec",
-    "read_table_space": "livgym.envs.table_file",
+    "read_table_space": "livgym.envs.tables.file",
 }
 
 __all__ = ["ENVS", "EnvKind", *_LAZY]

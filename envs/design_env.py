@@ -1,6 +1,6 @@
 """`DesignEnv`: architecture design as a Gymnasium environment, over any `SearchSpace`.
 
-The class docstring is the environment's manual; `livgym.envs.liv_env` binds it to the LIV
+The class docstring is the environment's manual; `livgym.envs.liv.env` binds it to the LIV
 space as `livgym/Design-v0` (scalar reward) and `livgym/DesignMO-v0` (vector reward).
 """
 
@@ -54,7 +54,7 @@ class DesignEnv(gym.Env):
 
     ## Action Space
     `Discrete(space.n_actions)`. Action 0 is *stop*; the others are the space's edits. For the
-    LIV space they are, per position p and LIV class k (`ActionCodec`, `livgym.envs.actions`):
+    LIV space they are, per position p and LIV class k (`ActionCodec`, `livgym.envs.liv.actions`):
 
     | block          | meaning                                                        | count              |
     |----------------|----------------------------------------------------------------|--------------------|
@@ -334,7 +334,7 @@ class DesignEnv(gym.Env):
     def final_design(self, action: int) -> Any:
         """The design `step(action)` would evaluate, or None when that step would not end the
         episode with an evaluation: lets a caller evaluate the designs of several envs together
-        before stepping them (`livgym.controllers.parallel`)."""
+        before stepping them (`livgym.controllers.methods.parallel`)."""
         if self._design is None:
             raise gym.error.ResetNeeded("call reset() before final_design()")
         action = int(action)

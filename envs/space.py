@@ -2,8 +2,8 @@
 
 `DesignEnv` knows nothing about LIV genomes: it asks a `SearchSpace` for a starting design,
 which actions are valid, what an action does, how a design looks to the policy and what it
-scores. The LIV space (`livgym.envs.liv_space`) is the flagship implementation;
-`livgym.envs.table_space` shows a user's own discrete space answered from a table.
+scores. The LIV space (`livgym.envs.liv.space`) is the flagship implementation;
+`livgym.envs.tables.space` shows a user's own discrete space answered from a table.
 
 Conventions every space follows:
 - Designs are immutable and hashable; `apply` returns a new design or None (invalid action).

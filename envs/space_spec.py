@@ -4,7 +4,7 @@ A *space spec* is text, or a mapping with `from` and the space's arguments:
 
 - `liv`, `livbench`, `nk`: a shipped space, through its env id (`SHIPPED`);
 - a table file, `runs/landscape.csv` (`.json`, `.parquet`): a `TableSearchSpace` read from it
-  (`livgym.envs.table_file`; arguments choices, metrics, cheap, minimal, name);
+  (`livgym.envs.tables.file`; arguments choices, metrics, cheap, minimal, name);
 - `my_package.spaces:make_space`: what that factory (a function or class) returns when called
   with the arguments; it must be a `SearchSpace`.
 
@@ -32,7 +32,7 @@ from typing import Any, Mapping
 
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.space import SearchSpace
-from livgym.envs.table_file import SUFFIXES, TABLE_ARGUMENTS, read_table_space
+from livgym.envs.tables.file import SUFFIXES, TABLE_ARGUMENTS, read_table_space
 
 #: shipped spaces by name, and the env id that builds each
 SHIPPED: dict[str, str] = {"liv": "livgym/Design-v0", "livbench": "livgym/LIVBench-v0", "nk": "livgym/NK-v0"}

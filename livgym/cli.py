@@ -12,7 +12,7 @@ from livgym.commands import evaluate as evaluate_command
 from livgym.commands import genome as genome_command
 from livgym.commands import search as search_command
 from livgym.commands import space as space_command
-from livgym.rewards.store import StoreError
+from livgym.rewards.evaluation.store import StoreError
 from livgym.version import __version__
 
 

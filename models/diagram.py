@@ -4,7 +4,7 @@ The block diagram draws a genome's slots left to right (input to output), one bo
 labelled with its LIV class and coloured by token-mixing family, with brackets for featurizer
 and feature sharing. It lives here, below the envs, so that an env can render its design
 (`rgb_array` frames, a `human` window) and a search can save the same picture as a PNG
-(`livgym.controllers.plots.plot_genome`).
+(`livgym.controllers.reporting.plots.plot_genome`).
 
 Figures use matplotlib's object API on an Agg canvas (no pyplot): no display is needed and no
 global figure registry is touched. Only `FrameWindow`, which exists to show a window, imports

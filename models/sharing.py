@@ -10,7 +10,7 @@ with the same group number and strategy SHARED). A valid genome keeps three rule
    the producer's feature groups instead of computing them, so it has an independent featurizer.
 
 The genome's validation (`sharing_problem`), the edit enumeration (`livgym.models.edits`) and
-the design env's fast action mask (`livgym.envs.actions`) all read the rules from here, so the
+the design env's fast action mask (`livgym.envs.liv.actions`) all read the rules from here, so the
 three cannot disagree on what may share. This module sees slots only through their sharing
 genes (`Slot.shares_featurizer`, `featurizer_group`, ...) and their class genomes.
 """

@@ -48,8 +48,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any, Iterator, Mapping, Sequence
 
-from livgym.rewards.result import EvaluationResult, this_process
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.result import EvaluationResult, this_process
+from livgym.rewards.evaluation.store import EvaluationStore
 
 StoreKey = tuple[str, str, str, int]  # (genome hash, evaluator name, config hash, seed)
 
@@ -125,7 +125,7 @@ class EvaluationJob:
     @property
     def identity(self) -> EvaluatorIdentity:
         if self.evaluator is None:
-            from livgym.rewards.base import make_evaluator
+            from livgym.rewards.evaluation.evaluator import make_evaluator
 
             made = make_evaluator(self.fidelity, **dict(self.overrides))
             object.__setattr__(self, "evaluator", EvaluatorIdentity.of(made))
@@ -680,7 +680,7 @@ def evaluate_job(job: EvaluationJob, backend: str = "inline") -> EvaluationResul
     """Evaluate one job (no store) in this process, whichever process the backend chose, with
     the one evaluator built for it; the result records who computed it."""
     from livgym.models.genome import Genome
-    from livgym.rewards.base import make_evaluator
+    from livgym.rewards.evaluation.evaluator import make_evaluator
 
     evaluator = make_evaluator(job.fidelity, **dict(job.overrides))
     return evaluator.evaluate(Genome.from_string(job.genome), job.seed).computed_here(backend)

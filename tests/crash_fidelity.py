@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from livgym.rewards.base import register_fidelity
+from livgym.rewards.evaluation.evaluator import register_fidelity
 from livgym.rewards.evaluators.efficiency import EfficiencyEvaluator, make_analytic
 
 DEADLY_CLASS, HANGING_CLASS = 18, 17

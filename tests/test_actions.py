@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livgym.envs.actions import ActionCodec
+from livgym.envs.liv.actions import ActionCodec
 from livgym.models import Genome, apply_edit, reference_genome, valid_edits
 from strategies import edited_genomes, genomes
 

@@ -14,7 +14,7 @@ import pytest
 from livgym.models import reference_genome
 from livgym.models.genome import Genome
 from livgym.rewards.backends import EvaluationJob, InlineBackend, ProcessPoolBackend, RayBackend
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.store import EvaluationStore
 
 GENOMES = [reference_genome(name, depth=4, width=64, heads=4).to_string()
            for name in ("transformer++", "mamba-like", "gated-conv", "striped-hybrid")]
@@ -237,7 +237,7 @@ def test_a_batch_whose_every_job_killed_its_worker_the_same_way_is_lost_not_fail
 
 def test_jobs_carry_their_store_key_and_results_record_who_computed_them(tmp_path):
     from livgym.models.genome import Genome
-    from livgym.rewards.base import make_evaluator
+    from livgym.rewards.evaluation.evaluator import make_evaluator
 
     job = EvaluationJob.of("analytic", GENOMES[0], seed=3)
     evaluator = make_evaluator("analytic")

@@ -14,8 +14,8 @@ import torch
 from livgym.models.compiler import build_model
 from livgym.models.genome import Genome
 from livgym.models.operators.stacked import select_tasks, stack_models
-from livgym.rewards.base import make_evaluator
-from livgym.rewards.training import TrainConfig, make_optimizer, train, train_stacked
+from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.training.loop import TrainConfig, make_optimizer, train, train_stacked
 
 GENOMES = {
     "attention": Genome.from_string("11111-91111-31111@w64h4"),  # softmax attention, SwiGLU, GQA

@@ -39,7 +39,7 @@ def test_cli_start_up_imports_no_heavy_module():
 
 def test_the_light_method_names_are_the_registry_s():
     from livgym.controllers.choices import BUILTIN_METHODS
-    from livgym.controllers.methods import method_names
+    from livgym.controllers.methods.registry import method_names
 
     assert BUILTIN_METHODS == method_names()
 

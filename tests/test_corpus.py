@@ -8,7 +8,7 @@ import re
 import pytest
 import torch
 
-from livgym.rewards.corpus import (
+from livgym.rewards.training.corpus import (
     STDLIB_EXCLUDED_DIRS,
     CorpusConfig,
     CorpusError,

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from livgym.models import Genome
-from livgym.rewards.base import Evaluator, make_evaluator
-from livgym.rewards.dataset import (export_dataset, import_dataset, read_dataset, shipped_dataset, shipped_datasets,
+from livgym.rewards.evaluation.evaluator import Evaluator, make_evaluator
+from livgym.rewards.evaluation.dataset import (export_dataset, import_dataset, read_dataset, shipped_dataset, shipped_datasets,
                                     write_dataset)
-from livgym.rewards.result import EvaluationResult
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.result import EvaluationResult
+from livgym.rewards.evaluation.store import EvaluationStore
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 TINY = Genome.from_string("11111-91111@w64h4")

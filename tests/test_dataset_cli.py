@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-import livgym.rewards.dataset as dataset_module
+import livgym.rewards.evaluation.dataset as dataset_module
 from livgym.cli import main
 from livgym.commands.common import DEFAULT_STORE, STORE_VARIABLE
 from livgym.models import Genome
-from livgym.rewards.base import make_evaluator
-from livgym.rewards.dataset import read_dataset, shipped_datasets, write_dataset
-from livgym.rewards.result import EvaluationResult
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.evaluation.dataset import read_dataset, shipped_datasets, write_dataset
+from livgym.rewards.evaluation.result import EvaluationResult
+from livgym.rewards.evaluation.store import EvaluationStore
 from livgym.version import __version__
 
 GENOMES = ("11111-91111@w64h4", "51111-91111@w64h4", "71111-91111@w64h4")

@@ -13,12 +13,12 @@ from fake_device import fake_device
 from test_operators import CASES, VOCAB
 
 from livgym.cli import main
-from livgym.envs.livbench_table import main as generate
+from livgym.envs.livbench.table import main as generate
 from livgym.models.compiler import build_model
 from livgym.models.genome import Genome
-from livgym.rewards.base import make_evaluator
-from livgym.rewards.device import exact_numerics, resolve_device
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.training.device import exact_numerics, resolve_device
+from livgym.rewards.evaluation.store import EvaluationStore
 
 LENGTH = 24
 RUNS = Path(__file__).resolve().parents[1] / "runs"  # the shipped search configs

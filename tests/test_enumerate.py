@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from livgym.envs.enumerate import canonical_designs
+from livgym.envs.liv.enumerate import canonical_designs
 from livgym.models.genome import Genome, Slot
 
 

@@ -14,14 +14,15 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import livgym  # noqa: F401  (registers the ids)
-from livgym.envs import design_env, table_space
+from livgym.envs import design_env
+from livgym.envs.tables import space as table_space
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.liv_env import LIVDesignEnv, LIVDesignMOEnv
-from livgym.envs.liv_space import LIVSearchSpace
+from livgym.envs.liv.env import LIVDesignEnv, LIVDesignMOEnv
+from livgym.envs.liv.space import LIVSearchSpace
 from livgym.envs.space import Evaluation, SearchSpace
-from livgym.envs.table_space import TableSearchSpace
+from livgym.envs.tables.space import TableSearchSpace
 from livgym.models import Genome, Insert, apply_edit, efficiency, reference_genome
-from livgym.rewards.base import make_evaluator
+from livgym.rewards.evaluation.evaluator import make_evaluator
 from livgym.rewards.objectives import DEFAULT_OBJECTIVES
 from strategies import edited_genomes
 

@@ -12,7 +12,7 @@ import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.monitor import Monitor
 
-from livgym.envs.liv_env import LIVDesignEnv
+from livgym.envs.liv.env import LIVDesignEnv
 
 CACHE_BUDGET = 2e5
 

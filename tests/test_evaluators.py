@@ -10,7 +10,7 @@ import pytest
 
 from livgym.cli import main
 from livgym.models import Genome, efficiency
-from livgym.rewards.base import Diverged, EvaluationTimeout, Evaluator, make_evaluator, replace_config
+from livgym.rewards.evaluation.evaluator import Diverged, EvaluationTimeout, Evaluator, make_evaluator, replace_config
 from livgym.rewards.evaluators.mad_lite import MadLiteConfig
 
 TINY = Genome.from_string("11111-91111@w64h4")  # attention + SwiGLU

@@ -12,8 +12,8 @@ from stable_baselines3.common.preprocessing import preprocess_obs
 
 import livgym  # noqa: F401  (registers the envs)
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.extractors import SlotSetExtractor
-from livgym.controllers.methods import get_method
+from livgym.controllers.methods.extractors import SlotSetExtractor
+from livgym.controllers.methods.registry import get_method
 from livgym.controllers.search import run_search
 
 

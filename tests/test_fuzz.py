@@ -28,11 +28,11 @@ from hypothesis import strategies as st
 import strategies as s
 from livgym.cli import main
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.methods import METHODS
+from livgym.controllers.methods.registry import METHODS
 from livgym.models.genome import SLOT_GENE_NAMES, Genome
 from livgym.models.registry import CLASS_GENE_NAMES
 import livgym.rewards.evaluators  # noqa: F401  (registers the fidelities)
-from livgym.rewards.base import FIDELITIES, make_evaluator
+from livgym.rewards.evaluation.evaluator import FIDELITIES, make_evaluator
 from livgym.rewards.objectives import ObjectiveSet
 
 # Every working file of the fuzzed commands (configs, stores, run folders) goes here.

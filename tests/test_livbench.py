@@ -14,12 +14,12 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import livgym  # noqa: F401  (registers the ids)
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.search import run_search
-from livgym.envs.enumerate import canonical_designs
-from livgym.envs.livbench import LIVBenchEnv, known_optima, table_index
-from livgym.envs.livbench_table import COST_COLUMNS, LIVBENCH_V0, QUALITY_COLUMNS, load_table, write_table
+from livgym.envs.liv.enumerate import canonical_designs
+from livgym.envs.livbench.bench import LIVBenchEnv, known_optima, table_index
+from livgym.envs.livbench.table import COST_COLUMNS, LIVBENCH_V0, QUALITY_COLUMNS, load_table, write_table
 from livgym.models.cost import analytic_metrics
 from livgym.models.genome import Genome
-from livgym.rewards.base import make_evaluator
+from livgym.rewards.evaluation.evaluator import make_evaluator
 from livgym.rewards.pareto import dominates
 
 CLASSES, DEPTH = (1, 7, 9), 3
@@ -146,7 +146,7 @@ def test_the_shipped_table_covers_the_sub_space_and_matches_its_generating_confi
     from dataclasses import asdict
     import json
 
-    from livgym.envs.livbench_table import designs
+    from livgym.envs.livbench.table import designs
 
     document = load_table()
     assert document["spec"] == json.loads(json.dumps(asdict(LIVBENCH_V0)))

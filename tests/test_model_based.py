@@ -11,9 +11,9 @@ import pytest
 
 from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.contract import SearchContext
-from livgym.controllers.methods import get_method
-from livgym.controllers.model_based import (
+from livgym.controllers.methods.contract import SearchContext
+from livgym.controllers.methods.registry import get_method
+from livgym.controllers.methods.model_based import (
     ModelBasedLoop, SurrogateSettings, enumerated_ceiling, model_based, parse_settings)
 from livgym.controllers.search import run_search
 from livgym.envs import DesignEnv, TableSearchSpace

@@ -13,7 +13,7 @@ import livgym  # noqa: F401  (registers the envs)
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.search import run_search
 from livgym.envs import ENVS
-from livgym.envs.nk_landscape import NKLandscape, NKLandscapeEnv, NKLandscapeSpace, known_optimum
+from livgym.envs.nk import NKLandscape, NKLandscapeEnv, NKLandscapeSpace, known_optimum
 
 SMALL = {"n": 8, "choices": 3, "k": 2, "seed": 1}
 
@@ -146,7 +146,7 @@ def test_a_search_on_a_small_landscape_has_non_negative_regret(method):
 def test_the_module_docstring_example_runs():
     import doctest
 
-    from livgym.envs import nk_landscape
+    from livgym.envs import nk as nk_landscape
 
     failures, _ = doctest.testmod(nk_landscape, raise_on_error=False)
     assert failures == 0

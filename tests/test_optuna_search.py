@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from livgym.controllers.budget import SearchTracker
-from livgym.controllers.contract import SearchContext
-from livgym.controllers.methods import get_method
-from livgym.controllers.optuna_search import MAX_INVALID_IN_A_ROW, OptunaParams, optuna_search
+from livgym.controllers.methods.contract import SearchContext
+from livgym.controllers.methods.registry import get_method
+from livgym.controllers.methods.optuna_search import MAX_INVALID_IN_A_ROW, OptunaParams, optuna_search
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.table_space import TableSearchSpace
+from livgym.envs.tables.space import TableSearchSpace
 
 POSITIONS, CHOICES = 5, 4
 

@@ -18,7 +18,7 @@ import yaml
 
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.search import run_search
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.store import EvaluationStore
 
 # zero-cost: a real (trained-at-init) fidelity at a tenth of a second per design
 SMALL = {"space": {"max_depth": 4, "fidelity": "zero-cost"},
@@ -100,7 +100,7 @@ def test_a_search_killed_with_sigkill_and_resumed_loses_and_repeats_no_evaluatio
 def test_final_design_names_exactly_the_design_a_step_evaluates():
     import numpy as np
 
-    from livgym.envs.liv_env import LIVDesignEnv
+    from livgym.envs.liv.env import LIVDesignEnv
 
     env = LIVDesignEnv(max_depth=4, fidelity="analytic", max_edits=3,
                        objectives=["params", "cache_bytes"], constraints={"max_cache_bytes": 3e6})

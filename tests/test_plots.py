@@ -11,7 +11,7 @@ import torch
 
 from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
+from livgym.controllers.reporting.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
 from livgym.controllers.search import run_search
 from livgym.models.genes import SharingStrategy
 from livgym.models.genome import Genome, Slot
@@ -119,7 +119,7 @@ def text_boxes(fig, keep_ticks: list) -> list:
 def test_cost_only_references_are_named_on_their_own_rows_and_no_label_overprints(tmp_path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from livgym.controllers.plots import pareto_figure
+    from livgym.controllers.reporting.plots import pareto_figure
 
     tracker = hand_tracker(("quality", "params", "cache_bytes"), 20)
     references = reference_metrics(64, 4, depth=8)  # several cost nearly the same params

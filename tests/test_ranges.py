@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import livgym  # noqa: F401  (registers the ids)
-from livgym.envs.livbench import WEIGHTINGS, known_optima
+from livgym.envs.livbench.bench import WEIGHTINGS, known_optima
 from livgym.envs.space import Evaluation
-from livgym.rewards.base import FIDELITIES, make_evaluator
+from livgym.rewards.evaluation.evaluator import FIDELITIES, make_evaluator
 from livgym.rewards.evaluators.zero_cost import QUALITY_REFERENCES
 from livgym.rewards.objectives import DEFAULT_OBJECTIVES
 from livgym.rewards.pareto import ParetoArchive
-from livgym.rewards.zero_cost_proxies import ZERO_COST_PROXIES
+from livgym.rewards.training.zero_cost_proxies import ZERO_COST_PROXIES
 
 QUALITY_SET = ("quality", "params", "cache_bytes", "flops")
 #: each shipped fidelity's objectives: the metrics it reports that an objective reads

@@ -13,7 +13,7 @@ import pytest
 
 import livgym  # noqa: F401  (registers the ids)
 from livgym.envs.design_env import RENDER_MODES, DesignEnv
-from livgym.envs.table_space import TableSearchSpace
+from livgym.envs.tables.space import TableSearchSpace
 from livgym.models.diagram import FrameWindow, draw_genome, genome_rgb
 from livgym.models.genome import Genome
 

@@ -12,8 +12,8 @@ import pytest
 from livgym.cli import main
 from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.contract import SearchContext, SearchMethod, param
-from livgym.controllers.methods import METHODS
+from livgym.controllers.methods.contract import SearchContext, SearchMethod, param
+from livgym.controllers.methods.registry import METHODS
 from livgym.controllers.search import run_search
 from livgym.rewards.objectives import ObjectiveSet
 
@@ -201,7 +201,7 @@ def test_stalled_counts_revisits_since_the_last_new_design():
 
 
 def test_revisit_penalty_lowers_only_the_reward_of_designs_evaluated_before(tmp_path):
-    from livgym.controllers.rl import RevisitPenalty
+    from livgym.controllers.methods.rl import RevisitPenalty
 
     design_env = SearchConfig(name="tiny", budget=50, **TINY).make_env(tmp_path / "s.sqlite")
     tracker = SearchTracker(design_env.objectives, 50)
@@ -222,7 +222,7 @@ class StopEarlyParams:
 
 def stop_early(context: SearchContext, params: StopEarlyParams) -> None:
     """A toy method: from the build start, `edits` random allowed edits, then stop."""
-    from livgym.controllers.walks import random_edit
+    from livgym.controllers.methods.walks import random_edit
 
     env, rng = context.env, np.random.default_rng(context.seed)
     env.reset(seed=context.seed)
@@ -394,7 +394,7 @@ def test_a_run_that_stopped_early_is_finished_whatever_the_budget(tmp_path, caps
 def test_progress_lines_when_not_a_terminal_and_a_bar_on_one(tmp_path):
     import io
 
-    from livgym.controllers.progress import ProgressBar
+    from livgym.controllers.reporting.progress import ProgressBar
 
     config = SearchConfig(name="tiny", method="random", budget=12, **TINY)
     log = io.StringIO()

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from scipy.stats import chisquare
 
-from livgym.controllers.baselines import EvolutionParams, RandomSearchParams, random_search, regularized_evolution
+from livgym.controllers.methods.baselines import EvolutionParams, RandomSearchParams, random_search, regularized_evolution
 from livgym.controllers.budget import SearchTracker
-from livgym.controllers.contract import SearchContext
-from livgym.controllers.walks import plan_random_episode, replay
+from livgym.controllers.methods.contract import SearchContext
+from livgym.controllers.methods.walks import plan_random_episode, replay
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.liv_space import LIVSearchSpace
-from livgym.envs.livbench import LIVBenchEnv, LIVBenchSpace
-from livgym.envs.table_space import TableSearchSpace
+from livgym.envs.liv.space import LIVSearchSpace
+from livgym.envs.livbench.bench import LIVBenchEnv, LIVBenchSpace
+from livgym.envs.tables.space import TableSearchSpace
 from livgym.models.genome import Genome, Slot
 from livgym.models.registry import CLASSES_BY_ID
 from livgym.models.sampling import sample_genome

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from livgym.models import Genome, build_model
-from livgym.rewards.base import make_evaluator
-from livgym.rewards.dataset import DATA_DIR, SUFFIX, read_dataset
+from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.evaluation.dataset import DATA_DIR, SUFFIX, read_dataset
 
 DESIGNS = sorted((Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "star_search" / "designs")
                  .glob("*.json"))

@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from livgym.models import Genome, build_model, efficiency, reference_genome
-from livgym.rewards.base import Evaluator, EvaluationResult, make_evaluator
-from livgym.rewards.dataset import write_dataset
+from livgym.rewards.evaluation.evaluator import Evaluator, EvaluationResult, make_evaluator
+from livgym.rewards.evaluation.dataset import write_dataset
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 REFS = {"transformer++": 0.75, "striped-hybrid": 0.70, "mamba-like": 0.42, "gated-conv": 0.39}  # mad-lite

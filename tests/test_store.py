@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from livgym.rewards.result import EvaluationResult
-from livgym.rewards.store import COLUMNS, SCHEMA_VERSION, EvaluationStore, StoreError
+from livgym.rewards.evaluation.result import EvaluationResult
+from livgym.rewards.evaluation.store import COLUMNS, SCHEMA_VERSION, EvaluationStore, StoreError
 
 
 def make_result(genome_hash: str = "g0", seed: int = 0, **changes: object) -> EvaluationResult:
@@ -91,8 +91,8 @@ def test_results_in_insertion_order_and_filtered(store_path: Path) -> None:
 
 _WORKER = """
 import sys
-from livgym.rewards.result import EvaluationResult
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.result import EvaluationResult
+from livgym.rewards.evaluation.store import EvaluationStore
 assert "torch" not in sys.modules, "the store must not import torch"
 path, worker = sys.argv[1], int(sys.argv[2])
 won = False
@@ -223,7 +223,7 @@ def test_lock_held_past_busy_timeout_is_a_clear_error(store_path: Path) -> None:
 
 def test_evaluate_cached_evaluates_once(store_path: Path) -> None:
     from livgym.models.genome import Genome
-    from livgym.rewards.base import Evaluator
+    from livgym.rewards.evaluation.evaluator import Evaluator
 
     @dataclass(frozen=True)
     class CountingConfig:
@@ -268,7 +268,7 @@ def test_a_lost_result_is_listed_answers_no_lookup_and_is_replaced(store_path: P
 
 def test_who_computed_a_result_round_trips_and_evaluate_cached_records_this_process(store_path: Path) -> None:
     from livgym.models.genome import Genome
-    from livgym.rewards.base import make_evaluator
+    from livgym.rewards.evaluation.evaluator import make_evaluator
 
     who = {"backend": "pool", "host": "node-7", "pid": 4242}
     with EvaluationStore(store_path) as store:

@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import kendalltau
 from sklearn.base import clone
 
-from livgym.rewards.surrogate import DEFAULT_SURROGATE, SURROGATE_MODELS, Surrogate, make_surrogate
+from livgym.controllers.methods.surrogate import DEFAULT_SURROGATE, SURROGATE_MODELS, Surrogate, make_surrogate
 
 FAST = {"random_forest": {"n_estimators": 20}, "extra_trees": {"n_estimators": 20}, "gp": {"n_restarts": 0},
         "boosted_trees": {"n_estimators": 3, "max_iter": 20}}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from livgym.rewards import tasks
-from livgym.rewards.tasks import (
+from livgym.rewards.training import tasks
+from livgym.rewards.training.tasks import (
     IGNORE_INDEX,
     TASKS,
     CompressionConfig,

@@ -15,9 +15,9 @@ from stable_baselines3.common.logger import Logger
 from wandb.proto import wandb_internal_pb2
 
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.plots import plot_progress
+from livgym.controllers.reporting.plots import plot_progress
 from livgym.controllers.search import run_search
-from livgym.controllers.wandb_run import MODES, WandbTracker
+from livgym.controllers.reporting.wandb_run import MODES, WandbTracker
 
 torch.set_num_threads(1)  # a shared 2-core machine
 CONFIG = SearchConfig(name="tiny", method="random", budget=6, space={"max_depth": 4, "fidelity": "analytic"},

@@ -18,12 +18,12 @@ import livgym  # noqa: F401 - registers the env ids
 from livgym.cli import main
 from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
-from livgym.controllers.methods import METHODS
+from livgym.controllers.methods.registry import METHODS
 from livgym.envs.design_env import DEFAULT_MAX_EDITS, DesignEnv
 from livgym.envs.space_spec import SPACE_ENV_ID, SpaceSpec, make_space_env
-from livgym.envs.synthetic_table import synthetic_csv, synthetic_rows, write_synthetic_csv
-from livgym.envs.table_file import read_table_space
-from livgym.envs.table_space import TableSearchSpace
+from livgym.envs.tables.synthetic import synthetic_csv, synthetic_rows, write_synthetic_csv
+from livgym.envs.tables.file import read_table_space
+from livgym.envs.tables.space import TableSearchSpace
 from livgym.rewards.objectives import declare_objectives
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,7 +136,7 @@ def test_gym_make_takes_a_space_spec(landscape):
     assert terminated and 0.0 <= reward <= 1.0 and set(info["objectives"]) == {"accuracy", "latency_ms"}
     nk = gym.make(SPACE_ENV_ID, space={"from": "nk", "n": 6, "k": 1})
     assert type(nk.unwrapped).__name__ == "NKLandscapeEnv" and nk.unwrapped.max_edits == 6, "NK's own defaults"
-    factory = make_space_env(space={"from": "livgym.envs.nk_landscape:NKLandscapeSpace", "n": 5},
+    factory = make_space_env(space={"from": "livgym.envs.nk:NKLandscapeSpace", "n": 5},
                              objectives=[{"metric": "quality", "direction": "max", "ideal": 1.0, "nadir": 0.0}])
     factory.reset(seed=0)
     assert factory.step(0)[2] and factory.space.landscape.n == 5
@@ -287,7 +287,7 @@ def test_table_files_and_specs_that_cannot_be_used_are_named(tmp_path):
     with pytest.raises(ValueError, match="returned str, not a SearchSpace"):
         SpaceSpec.parse({"from": "json:dumps", "obj": 1}).build()
     with pytest.raises(ValueError, match=r"unknown argument\(s\) \['size'\]"):
-        SpaceSpec.parse({"from": "livgym.envs.nk_landscape:NKLandscapeSpace", "size": 3}).build()
+        SpaceSpec.parse({"from": "livgym.envs.nk:NKLandscapeSpace", "size": 3}).build()
 
 
 def test_the_space_command_shows_a_table_and_a_config_s_objectives(landscape, tmp_path, capsys):

@@ -16,7 +16,7 @@ from stable_baselines3.common.logger import Logger
 from test_tracking import history, offline_run, read_records
 
 from livgym.controllers import WandbCallback
-from livgym.controllers.wandb_run import WandbOutputFormat
+from livgym.controllers.reporting.wandb_run import WandbOutputFormat
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -18,7 +18,7 @@ from livgym.controllers.choices import DEFAULT_WANDB_MODE, WANDB_MODES
 from livgym.models.genes import HEADS
 from livgym.models.genome import Genome
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
-from livgym.rewards.base import make_evaluator
+from livgym.rewards.evaluation.evaluator import make_evaluator
 
 if TYPE_CHECKING:
     from livgym.controllers.config import SearchConfig

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds {args.seeds}: give at least 1")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if methods == ["all"]:
-        from livgym.controllers.methods import method_names
+        from livgym.controllers.methods.registry import method_names
 
         methods = list(method_names())
     check_methods(methods)

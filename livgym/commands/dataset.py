@@ -1,4 +1,4 @@
-"""`livgym dataset list|show|import|export`: the evaluation datasets (`livgym.rewards.dataset`)
+"""`livgym dataset list|show|import|export`: the evaluation datasets (`livgym.rewards.evaluation.dataset`)
 from the command line, with no Python.
 
 A dataset is a gzip JSON-lines file of evaluation results; those shipped under `rewards/data/`
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Iterable
 from livgym.commands.common import add_store_argument, store_path
 
 if TYPE_CHECKING:
-    from livgym.rewards.result import EvaluationResult
+    from livgym.rewards.evaluation.result import EvaluationResult
 
 SHOWN_GENOMES = 5  # `show` lists this many genomes unless --genomes says otherwise
 
@@ -56,7 +56,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def resolve_dataset(text: str) -> Path:
     """The dataset file `text` names: an existing file, else a shipped dataset's name. Something
     that looks like a path (a folder in it, a `.gz` or `.jsonl` ending) must be an existing file."""
-    from livgym.rewards.dataset import shipped_dataset
+    from livgym.rewards.evaluation.dataset import shipped_dataset
 
     path = Path(text)
     if path.is_file():
@@ -70,13 +70,13 @@ def resolve_dataset(text: str) -> Path:
 
 def load(path: Path) -> list[EvaluationResult]:
     """Every result of the dataset at `path`; a ValueError naming the file (and line) otherwise."""
-    from livgym.rewards.dataset import read_dataset
+    from livgym.rewards.evaluation.dataset import read_dataset
 
     return list(read_dataset(path))
 
 
 def dataset_name(path: Path) -> str:
-    from livgym.rewards.dataset import SUFFIX
+    from livgym.rewards.evaluation.dataset import SUFFIX
 
     return path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
 
@@ -87,7 +87,7 @@ def counts(values: Iterable[object]) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from livgym.rewards.dataset import DATA_DIR, shipped_datasets
+    from livgym.rewards.evaluation.dataset import DATA_DIR, shipped_datasets
 
     paths = shipped_datasets()
     if not paths:
@@ -140,8 +140,8 @@ def describe_dataset(path: Path, results: list[EvaluationResult], genomes: int =
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from livgym.rewards.dataset import import_dataset, shipped_datasets
-    from livgym.rewards.store import EvaluationStore
+    from livgym.rewards.evaluation.dataset import import_dataset, shipped_datasets
+    from livgym.rewards.evaluation.store import EvaluationStore
 
     if args.all and args.datasets:
         raise ValueError(f"--all imports every shipped dataset; drop the names {args.datasets} or --all")
@@ -161,14 +161,14 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from livgym.rewards.dataset import SUFFIX, export_dataset
-    from livgym.rewards.store import EvaluationStore
+    from livgym.rewards.evaluation.dataset import SUFFIX, export_dataset
+    from livgym.rewards.evaluation.store import EvaluationStore
 
     if not args.out.name.endswith(SUFFIX):
         raise ValueError(f"--out {args.out}: a dataset is gzip JSON lines; give a file name ending in {SUFFIX}")
     hashes = None
     if args.fidelity:
-        from livgym.rewards.base import make_evaluator
+        from livgym.rewards.evaluation.evaluator import make_evaluator
 
         hashes = [make_evaluator(fidelity).config_hash() for fidelity in args.fidelity]  # unknown: an error
     before = len(load(args.out)) if args.out.exists() else 0  # a corrupt file is refused, not overwritten

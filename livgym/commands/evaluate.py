@@ -15,8 +15,8 @@ import time
 import yaml
 
 from livgym.commands.common import add_store_argument, device_override, resolve_genome, store_path
-from livgym.rewards.base import make_evaluator
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.evaluation.store import EvaluationStore
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

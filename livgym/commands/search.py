@@ -30,7 +30,7 @@ from livgym.commands.common import (
 )
 from livgym.controllers.choices import BUILTIN_METHODS
 from livgym.envs import ENVS
-from livgym.envs.liv_space import DEFAULT_FIDELITY
+from livgym.envs.liv.space import DEFAULT_FIDELITY
 from livgym.rewards.backends import BACKEND_KINDS
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livgym.controllers.progress import ProgressBar
+    from livgym.controllers.reporting.progress import ProgressBar
     from livgym.controllers.search import run_search
 
     if args.resume is not None:
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def resume(args: argparse.Namespace) -> int:
-    from livgym.controllers.progress import ProgressBar
+    from livgym.controllers.reporting.progress import ProgressBar
     from livgym.controllers.search import resume_search, run_state
 
     if args.config or args.method or args.seed is not None or args.out or args.space:

@@ -6,7 +6,7 @@ or a search config (`.yaml`), and prints the space's designs, its choices and, w
 them (a table), each metric's range over the designs; given a config, also the objectives the
 env resolved from it (reference points taken from the table where the config gives none), so
 a config's objectives can be checked before a search. `example` writes the seeded synthetic
-table `runs/landscape.csv` is (`livgym.envs.synthetic_table`).
+table `runs/landscape.csv` is (`livgym.envs.tables.synthetic`).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def describe_objectives(env) -> list[str]:
 
 
 def run_example(args: argparse.Namespace) -> int:
-    from livgym.envs.synthetic_table import write_synthetic_csv
+    from livgym.envs.tables.synthetic import write_synthetic_csv
 
     if args.file.suffix.lower() != ".csv":
         raise ValueError(f"{args.file}: the example table is CSV; give a file name ending in .csv")

@@ -1,7 +1,7 @@
 """The `byte-lm` fidelity: next-byte prediction on real text, scored in held-out bits per byte.
 
 The default corpus is the Python standard library's own source, present on every machine
-with no download (`rewards.corpus`); its content hash enters the evaluator config, so results
+with no download (`rewards.training.corpus`); its content hash enters the evaluator config, so results
 from a different corpus never answer for this one. `quality` = 1 - bits_per_byte / 8 (8 bits
 per byte is a uniform guess), higher is better like every quality metric.
 """
@@ -18,11 +18,11 @@ from livgym.models.compiler import build_model
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
-from livgym.rewards.base import register_fidelity, replace_config
-from livgym.rewards.corpus import CorpusConfig, load_corpus
-from livgym.rewards.device import exact_numerics
-from livgym.rewards.seeding import seeded
-from livgym.rewards.training import TrainConfig, TrainedEvaluator, lm_loss, train
+from livgym.rewards.evaluation.evaluator import register_fidelity, replace_config
+from livgym.rewards.training.corpus import CorpusConfig, load_corpus
+from livgym.rewards.training.device import exact_numerics
+from livgym.rewards.training.seeding import seeded
+from livgym.rewards.training.loop import TrainConfig, TrainedEvaluator, lm_loss, train
 
 VOCAB = DEFAULT_VOCAB_SIZE  # one token per byte
 

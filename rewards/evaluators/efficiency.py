@@ -17,8 +17,8 @@ from livgym.models.compiler import build_model
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
-from livgym.rewards.base import Evaluator, register_fidelity, replace_config
-from livgym.rewards.seeding import seeded
+from livgym.rewards.evaluation.evaluator import Evaluator, register_fidelity, replace_config
+from livgym.rewards.training.seeding import seeded
 
 @dataclass(frozen=True)
 class EfficiencyConfig:

@@ -1,7 +1,7 @@
 """The `mad-lite` fidelities: MAD's six synthetic tasks, trained at proxy scale on CPU.
 
 The genome is instantiated at the proxy scale (`PROXY_WIDTH`, `PROXY_HEADS`; its depth and operators kept)
-and trained with the fixed recipe of `rewards.training`. `quality` is the mean over tasks of
+and trained with the fixed recipe of `rewards.training.loop`. `quality` is the mean over tasks of
 the best held-out probe accuracy. Two modes:
 - `per_task` (default, as MAD): one model per task, `train.steps` updates each, stopping early
   once a task reaches the target accuracy. The task models train together as one task stack
@@ -26,11 +26,11 @@ from livgym.models.compiler import build_model
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
-from livgym.rewards import tasks as mad
-from livgym.rewards.base import register_fidelity, replace_config
-from livgym.rewards.device import exact_numerics
-from livgym.rewards.seeding import seeded
-from livgym.rewards.training import (Batch, TrainConfig, TrainedEvaluator, TrainOutcome, stack_batches, train,
+from livgym.rewards.training import tasks as mad
+from livgym.rewards.evaluation.evaluator import register_fidelity, replace_config
+from livgym.rewards.training.device import exact_numerics
+from livgym.rewards.training.seeding import seeded
+from livgym.rewards.training.loop import (Batch, TrainConfig, TrainedEvaluator, TrainOutcome, stack_batches, train,
                                      train_stacked)
 
 ALL_TASKS: tuple[str, ...] = tuple(mad.TASKS)

@@ -1,4 +1,4 @@
-"""The `zero-cost` fidelity: zero-cost proxies (`livgym.rewards.zero_cost_proxies`) of the
+"""The `zero-cost` fidelity: zero-cost proxies (`livgym.rewards.training.zero_cost_proxies`) of the
 untrained model on one MAD-lite mixture batch.
 
 `quality` is log10 of the configured proxy (default snip); which proxy tracks trained quality
@@ -19,11 +19,11 @@ from livgym.models.compiler import build_model
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
-from livgym.rewards import tasks as mad
-from livgym.rewards.base import Evaluator, register_fidelity, replace_config
+from livgym.rewards.training import tasks as mad
+from livgym.rewards.evaluation.evaluator import Evaluator, register_fidelity, replace_config
 from livgym.rewards.evaluators.mad_lite import MadLiteConfig, task_configs
-from livgym.rewards.seeding import seeded
-from livgym.rewards.zero_cost_proxies import ZERO_COST_PROXIES, gradient_scores, synflow_score
+from livgym.rewards.training.seeding import seeded
+from livgym.rewards.training.zero_cost_proxies import ZERO_COST_PROXIES, gradient_scores, synflow_score
 
 
 #: (nadir, ideal) of `quality`, log10 of each proxy, at the default width and heads. Measured over

@@ -6,7 +6,7 @@ uniform over the designs where the space can list them, as LIV-Bench's table, an
 baseline every method is compared against. Regularized evolution starts from such a sample
 and mutates by one random allowed edit, through the env's action masks, as the RL controller
 acts. `sampler: walk` keeps the older proposal instead: random masked walks from the env's
-start (`livgym.controllers.walks`), which favour designs near the start.
+start (`livgym.controllers.methods.walks`), which favour designs near the start.
 
 Both work out a batch of designs before evaluating any, so the batch can run together on the
 search's backend, and then finish each through the env (so the tracker counts it like any
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from livgym.controllers.contract import SearchContext, param
-from livgym.controllers.walks import plan_random_episode, replay
+from livgym.controllers.methods.contract import SearchContext, param
+from livgym.controllers.methods.walks import plan_random_episode, replay
 from livgym.envs.design_env import DesignEnv
 
 #: how random search and evolution's initial population propose designs

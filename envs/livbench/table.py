@@ -6,13 +6,13 @@ sharing the genome rules allow, at width 64 and 4 heads: 1,558 canonical designs
 holds the `livbench` quality proxy (`livgym.rewards.evaluators.mad_lite`), the analytic
 params / cache / FLOPs, and decode latency from the `efficiency` fidelity.
 
-The table ships in the package (`envs/data/livbench-v0.json.gz`) with its generating spec,
+The table ships in the package (`envs/livbench/data/livbench-v0.json.gz`) with its generating spec,
 fidelity configs, seed and library version. To regenerate it (resumable: every result goes
 to the evaluation store the moment it finishes, and a rerun answers those from the store):
 
-    python -m livgym.envs.livbench_table --workers 2 [--store runs/livbench/table.sqlite]
-    python -m livgym.envs.livbench_table --backend ray --ray-address auto   # on a Ray cluster
-    python -m livgym.envs.livbench_table --workers 8 --device cuda          # 8 processes share a GPU
+    python -m livgym.envs.livbench.table --workers 2 [--store runs/livbench/table.sqlite]
+    python -m livgym.envs.livbench.table --backend ray --ray-address auto   # on a Ray cluster
+    python -m livgym.envs.livbench.table --workers 8 --device cuda          # 8 processes share a GPU
 
 Quality jobs run on a process pool (one torch thread per worker), on a GPU when one is present
 (`--device`, default auto); the device is not part of the results' key, so rows trained on a GPU
@@ -34,13 +34,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
-from livgym.envs.enumerate import canonical_designs
+from livgym.envs.liv.enumerate import canonical_designs
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
 from livgym.rewards.backends import EvaluationBackend, EvaluationJob, InlineBackend, ProcessPoolBackend, make_backend
-from livgym.rewards.base import Evaluator, analytic_overrides, make_evaluator
-from livgym.rewards.result import EvaluationResult
+from livgym.rewards.evaluation.evaluator import Evaluator, analytic_overrides, make_evaluator
+from livgym.rewards.evaluation.result import EvaluationResult
 from livgym.version import __version__
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -158,7 +158,7 @@ def _read(path: str) -> dict[str, Any]:
             return json.loads(f.read())
     except FileNotFoundError:
         raise FileNotFoundError(f"LIV-Bench table {path} is missing; generate it with "
-                                f"`python -m livgym.envs.livbench_table`") from None
+                                f"`python -m livgym.envs.livbench.table`") from None
 
 
 def load_table(path: str | Path | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ spent where a model of the evaluator says they pay, in rounds:
 
 1. `n_initial` designs drawn from the space's own distribution (`SearchSpace.sample`) are
    evaluated for real, together on the search's backend;
-2. a surrogate (`livgym.rewards.surrogate`) is fitted on every real result so far: it predicts
+2. a surrogate (`livgym.controllers.methods.surrogate`) is fitted on every real result so far: it predicts
    each objective metric the space does not know before evaluation (quality; a table's costly
    columns) from the design's `features`, with an uncertainty;
 3. the method runs on an *acquisition env*: a copy of the search's env whose evaluations are
@@ -55,10 +55,10 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from livgym.controllers.budget import SearchTracker
-from livgym.controllers.contract import SearchContext, SearchMethod, param
+from livgym.controllers.methods.contract import SearchContext, SearchMethod, param
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.space import Evaluation, SearchSpace
-from livgym.rewards.surrogate import SURROGATE_MODELS, make_surrogate
+from livgym.controllers.methods.surrogate import SURROGATE_MODELS, make_surrogate
 
 #: the methods model-based search is on for when a config leaves `surrogate.enabled` unset
 DEFAULT_ON: frozenset[str] = frozenset({"maskable_ppo", "ppo", "a2c", "recurrent_ppo"})
@@ -71,7 +71,7 @@ class SurrogateSettings:
     """The config's `surrogate:` section."""
 
     enabled: bool | None = param(None, "model-based search on or off; null: on for the RL methods")
-    model: str = param("random_forest", "the surrogate model (livgym.rewards.surrogate.SURROGATE_MODELS)")
+    model: str = param("random_forest", "the surrogate model (livgym.controllers.methods.surrogate.SURROGATE_MODELS)")
     n_initial: int = param(10, "designs sampled from the space and evaluated before the first fit", minimum=1)
     batch: int = param(4, "proposals evaluated for real per round, together on the backend", minimum=1)
     episodes: int = param(128, "episodes the method finishes on the acquisition env per round", minimum=1)

@@ -6,7 +6,7 @@ A method's run function `run(context, params) -> None` finishes designs through 
 `context.tracker.done`. Its parameters are a frozen dataclass whose fields are made with
 `param` (a default and a one-line help each, optional bounds); `SearchMethod.parse` checks a
 config's `methods.<name>` section against it, so an unknown key or a wrong type is an error
-naming `methods.<name>.<key>`. Registering a `SearchMethod` (`livgym.controllers.methods`)
+naming `methods.<name>.<key>`. Registering a `SearchMethod` (`livgym.controllers.methods.registry`)
 is all it takes to make a method available to configs, `livgym search` and `livgym compare`.
 
 ```python
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from livgym.controllers.budget import SearchTracker
-from livgym.controllers.parallel import Submitted, accept_together, evaluate_together, submit_together
+from livgym.controllers.methods.parallel import Submitted, accept_together, evaluate_together, submit_together
 from livgym.envs.design_env import DesignEnv
 from livgym.rewards.backends import EvaluationBackend
 

@@ -22,7 +22,7 @@ A single file is split by bytes instead: its last `heldout_fraction` of bytes ar
 Files are concatenated without separators.
 
     >>> import torch
-    >>> from livgym.rewards.corpus import CorpusConfig, load_corpus, sample_batch
+    >>> from livgym.rewards.training.corpus import CorpusConfig, load_corpus, sample_batch
     >>> corpus = load_corpus(CorpusConfig())
     >>> inputs, targets = sample_batch(corpus.train, 8, 128, torch.Generator().manual_seed(0))
     >>> inputs.shape, bool((inputs[:, 1:] == targets[:, :-1]).all())

@@ -48,7 +48,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, IntD
 from optuna.trial import TrialState
 
 from livgym.controllers.budget import EvaluationRecord, SearchTracker
-from livgym.controllers.contract import SearchContext, param
+from livgym.controllers.methods.contract import SearchContext, param
 from livgym.envs.design_env import DesignEnv
 
 SAMPLERS: tuple[str, ...] = ("tpe", "gp", "random")

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from livgym.envs.liv_space import LIVSearchSpace
+from livgym.envs.liv.space import LIVSearchSpace
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome, Slot
 

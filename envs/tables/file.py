@@ -30,7 +30,7 @@ import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from livgym.envs.table_space import TableSearchSpace
+from livgym.envs.tables.space import TableSearchSpace
 
 #: file suffixes a table may have, and what reads each
 SUFFIXES: tuple[str, ...] = (".csv", ".json", ".parquet")

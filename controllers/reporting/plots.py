@@ -6,7 +6,7 @@ global figure registry is touched, and a figure is freed as soon as the function
 these are safe to call from search workers, CI and notebooks alike.
 
 ```python
-from livgym.controllers.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
+from livgym.controllers.reporting.plots import plot_genome, plot_pareto, plot_progress, reference_metrics
 plot_pareto(result.tracker, out_dir / "pareto.png", reference_metrics(64, 4, depth=8))
 plot_progress(result.tracker, out_dir / "progress.png")
 plot_genome(Genome.from_string(result.tracker.best(1)[0].genome), out_dir / "best-genome.png")

@@ -106,7 +106,7 @@ class WandbTracker:
 
     def finish(self, tracker: SearchTracker, out_dir: Path | None = None) -> None:
         """Log what is left of the tracker, the Pareto front as a table, summary values and every
-        PNG in `out_dir` (e.g. from `livgym.controllers.plots`), then end the run."""
+        PNG in `out_dir` (e.g. from `livgym.controllers.reporting.plots`), then end the run."""
         self.log_new(tracker)
         media: dict[str, Any] = {"pareto/front": pareto_table(tracker)}
         if out_dir is not None:

@@ -1,7 +1,7 @@
 """The search-method registry: one `SearchMethod` entry per method a config can name.
 
 Every method drives the same `DesignEnv`, so all share its space, evaluator, store, reward and
-budget accounting (`livgym.controllers.contract` says what a method is given and declares).
+budget accounting (`livgym.controllers.methods.contract` says what a method is given and declares).
 `SearchConfig` checks `method:` and `methods:` against this registry and fills defaults from
 it, and `livgym search` / `livgym compare` offer its names, so adding a method is its module
 (parameters dataclass and run function) and one `register` line, here or at run time.
@@ -12,11 +12,11 @@ from __future__ import annotations
 from sb3_contrib import MaskablePPO, RecurrentPPO
 from stable_baselines3 import A2C, PPO
 
-from livgym.controllers.baselines import EvolutionParams, RandomSearchParams, random_search, regularized_evolution
-from livgym.controllers.contract import SearchMethod
-from livgym.controllers.nsga2 import NSGA2Params, nsga2_search
-from livgym.controllers.optuna_search import OptunaParams, optuna_search
-from livgym.controllers.rl import A2CParams, MaskablePPOParams, PPOParams, RecurrentPPOParams, rl_search
+from livgym.controllers.methods.baselines import EvolutionParams, RandomSearchParams, random_search, regularized_evolution
+from livgym.controllers.methods.contract import SearchMethod
+from livgym.controllers.methods.nsga2 import NSGA2Params, nsga2_search
+from livgym.controllers.methods.optuna_search import OptunaParams, optuna_search
+from livgym.controllers.methods.rl import A2CParams, MaskablePPOParams, PPOParams, RecurrentPPOParams, rl_search
 
 METHODS: dict[str, SearchMethod] = {}
 

@@ -17,9 +17,9 @@ import torch
 from torch import Tensor, nn
 
 from livgym.models.operators.stacked import select_tasks, stack_models, unstacked_dim
-from livgym.rewards.base import Diverged, EvaluationTimeout, Evaluator
-from livgym.rewards.device import AUTO, describe, resolve_device
-from livgym.rewards.seeding import seeded  # noqa: F401 - the recipe's seeding, for its callers
+from livgym.rewards.evaluation.evaluator import Diverged, EvaluationTimeout, Evaluator
+from livgym.rewards.training.device import AUTO, describe, resolve_device
+from livgym.rewards.training.seeding import seeded  # noqa: F401 - the recipe's seeding, for its callers
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class TrainConfig:
     time_limit_s: float = 600.0  # wall-clock limit of one training run: then `timeout`
     threads: int = 1  # torch intra-op threads while training (one evaluation per core)
     # where to train: auto (CUDA when present, else CPU), cpu, cuda, cuda:N. Not hashed, so a
-    # GPU's results answer for the CPU's (rewards.device); the device used is stored with each.
+    # GPU's results answer for the CPU's (rewards.training.device); the device used is stored with each.
     device: str = field(default=AUTO, metadata={"hashed": False})
 
 

@@ -38,11 +38,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 from urllib.parse import quote
 
-from livgym.rewards.result import TRANSIENT_STATUSES, EvaluationResult
+from livgym.rewards.evaluation.result import TRANSIENT_STATUSES, EvaluationResult
 
 if TYPE_CHECKING:
     from livgym.models.genome import Genome
-    from livgym.rewards.base import Evaluator
+    from livgym.rewards.evaluation.evaluator import Evaluator
 
 SCHEMA_VERSION = 1
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file

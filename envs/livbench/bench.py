@@ -1,7 +1,7 @@
 """`livgym/LIVBench-v0`: the design env over LIV-Bench's sub-space, answered from its table.
 
 The space is the LIV space restricted to the table's classes, depth, width and heads
-(`livgym.envs.livbench_table.LIVBENCH_V0`), with the same flat action table as
+(`livgym.envs.livbench.table.LIVBENCH_V0`), with the same flat action table as
 `livgym/Design-v0`. Hyperparameter steps are masked (the table holds registry class genomes
 only), and so is any edit whose result is not a row of the table, so unknown designs are
 unreachable. Every evaluation is a table lookup: thousands of episodes cost seconds. One rule
@@ -14,7 +14,7 @@ optima for a weighting (`known_optima`) make a run's regret and hypervolume rati
 
 For searches that do not walk edits the table lists its designs: `designs()` is every row (in
 the order of their canonical hashes), `sample` is uniform over them, and the flat encoding is the
-LIV space's dense one (`livgym.envs.liv_encoding`) with the class-genome table pinned to the
+LIV space's dense one (`livgym.envs.liv.encoding`) with the class-genome table pinned to the
 registry's (the table holds registry class genomes only): per slot a class gene (0 = empty,
 1..4 = classes 1, 5, 7, 9) and a featurizer and a feature label (0..2), 12 genes in all, of
 which most vectors decode to a row; anything that is not a row decodes to None.
@@ -31,8 +31,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.livbench_table import LIVBENCH_V0, load_table
-from livgym.envs.liv_space import DEFAULT_BUILD_START, LIVSearchSpace
+from livgym.envs.livbench.table import LIVBENCH_V0, load_table
+from livgym.envs.liv.space import DEFAULT_BUILD_START, LIVSearchSpace
 from livgym.envs.space import MODES, Evaluation
 from livgym.models.edits import apply_edit
 from livgym.models.genome import Genome
@@ -256,7 +256,7 @@ class LIVBenchEnv(DesignEnv):
     space_arguments = SPACE_ARGUMENTS
 
     def __init__(self, **kwargs: Any) -> None:
-        from livgym.envs.liv_env import split_arguments
+        from livgym.envs.liv.env import split_arguments
 
         space_kwargs, given_env_kwargs = split_arguments("livgym/LIVBench-v0", kwargs, SPACE_ARGUMENTS)
         space = LIVBenchSpace(**space_kwargs)

@@ -12,8 +12,8 @@ import inspect
 from typing import Any, Mapping, Sequence
 
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.liv_space import LIVSearchSpace
-from livgym.rewards.base import Evaluator
+from livgym.envs.liv.space import LIVSearchSpace
+from livgym.rewards.evaluation.evaluator import Evaluator
 from livgym.rewards.objectives import DEFAULT_OBJECTIVE_NAMES
 
 SPACE_ARGUMENTS: frozenset[str] = frozenset(inspect.signature(LIVSearchSpace.__init__).parameters) - {"self"}

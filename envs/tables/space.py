@@ -20,7 +20,7 @@ unreachable. This is how a tabular benchmark (NAS-Bench style) becomes a `Design
 Objectives name the table's own metrics; their reference points come from the table (best
 value utility 1, worst 0) unless declared. With `names` (the positions' names) and `labels`
 (each position's options), designs read `depth=4 op=conv` instead of `1-0` (`key` stays the
-index form). `livgym.envs.table_file` reads such a table from a CSV, JSON or Parquet file.
+index form). `livgym.envs.tables.file` reads such a table from a CSV, JSON or Parquet file.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ genome_hash, genome, evaluator, fidelity, config_hash, seed, status, metrics, wa
 answers a later query only under that exact hash. Files are written sorted by key, with a
 fixed gzip header, so exporting the same results twice gives the same bytes.
 
-    >>> from livgym.rewards.dataset import import_dataset, shipped_datasets
+    >>> from livgym.rewards.evaluation.dataset import import_dataset, shipped_datasets
     >>> with EvaluationStore("runs/evaluations.sqlite") as store:  # doctest: +SKIP
     ...     for path in shipped_datasets():
     ...         import_dataset(path, store)
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from livgym.rewards.result import STATUSES, EvaluationResult, TRANSIENT_STATUSES
+from livgym.rewards.evaluation.result import STATUSES, EvaluationResult, TRANSIENT_STATUSES
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 SUFFIX = ".jsonl.gz"
 FIELDS: tuple[str, ...] = ("genome_hash", "genome", "evaluator", "fidelity", "config_hash", "seed", "status",
                            "metrics", "wall_time", "library_version", "timestamp", "ran_on", "error")

@@ -34,7 +34,7 @@ from pymoo.core.sampling import Sampling
 from pymoo.core.termination import NoTermination
 from pymoo.operators.selection.tournament import TournamentSelection
 
-from livgym.controllers.contract import SearchContext, param
+from livgym.controllers.methods.contract import SearchContext, param
 from livgym.envs.design_env import DesignEnv
 
 CROSSOVER_TRIES = 20

@@ -34,7 +34,7 @@ from livgym.envs.space import MODES, Evaluation, SearchSpace
 from livgym.rewards.objectives import ObjectiveSet, make_scalariser
 
 if TYPE_CHECKING:
-    from livgym.envs.livbench import KnownOptima
+    from livgym.envs.livbench.bench import KnownOptima
 
 Design = tuple[int, ...]
 #: the one objective the landscape scores
@@ -265,7 +265,7 @@ def known_optimum(n: int = 20, choices: int = 4, k: int = 2, seed: int = 0) -> K
     """The landscape's optimum under the env's default objective and scalariser (a weighted sum
     of quality alone: its utility, so `best_reward` is 1.0), scored by the env's own code;
     `regret(best_reward)` of a run is then exact. The front is the optimum alone."""
-    from livgym.envs.livbench import KnownOptima  # a shared result type; imported only when asked
+    from livgym.envs.livbench.bench import KnownOptima  # a shared result type; imported only when asked
 
     landscape = NKLandscapeSpace(n, choices, k, seed).landscape
     design, value = landscape.optimum()
@@ -312,7 +312,7 @@ class NKLandscapeEnv(DesignEnv):
     space_arguments = SPACE_ARGUMENTS
 
     def __init__(self, **kwargs: Any) -> None:
-        from livgym.envs.liv_env import split_arguments
+        from livgym.envs.liv.env import split_arguments
 
         space_kwargs, given_env_kwargs = split_arguments("livgym/NK-v0", kwargs, SPACE_ARGUMENTS)
         space = NKLandscapeSpace(**space_kwargs)

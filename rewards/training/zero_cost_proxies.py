@@ -18,7 +18,7 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from livgym.rewards.training import lm_loss
+from livgym.rewards.training.loop import lm_loss
 
 ZERO_COST_PROXIES: tuple[str, ...] = ("grad_norm", "snip", "synflow")
 

@@ -23,7 +23,7 @@ The registry `TASKS` maps each task name to its config class and batch function;
 sequence opened by a task-tag token (see `MixtureLayout`).
 
     >>> import torch
-    >>> from livgym.rewards import tasks
+    >>> from livgym.rewards.training import tasks
     >>> batch = tasks.make_batch(tasks.InContextRecallConfig(), 4, torch.Generator().manual_seed(0))
     >>> batch.inputs.shape, int((batch.targets != tasks.IGNORE_INDEX).sum()) > 0
     (torch.Size([4, 64]), True)

@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar, Mapping
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE
 from livgym.models.genome import Genome
 from livgym.rewards.config_types import check_types
-from livgym.rewards.result import EvaluationResult, config_hash
+from livgym.rewards.evaluation.result import EvaluationResult, config_hash
 
 
 class EvaluationTimeout(Exception):

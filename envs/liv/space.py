@@ -7,7 +7,7 @@ per store whatever episode, env copy or process reaches it.
 
 For searches that do not walk edits the space also answers `sample` (`sample_genome`'s
 documented distribution), `features` (a fixed-length vector for surrogate models) and a dense
-flat integer encoding (`livgym.envs.liv_encoding`: per slot a class among the space's and two
+flat integer encoding (`livgym.envs.liv.encoding`: per slot a class among the space's and two
 sharing labels, then the class-genome table with the genes this space fixes pinned; most
 vectors within its bounds decode to a design, so model-based samplers can learn). The designs of
 the space (`contains`) are the genomes the edits can make: at its width and heads, up to
@@ -25,8 +25,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from gymnasium import spaces
 
-from livgym.envs.actions import HYPERPARAMETER_GENES, ActionCodec
-from livgym.envs.liv_encoding import STRUCTURE_GENES, LIVEncoding
+from livgym.envs.liv.actions import HYPERPARAMETER_GENES, ActionCodec
+from livgym.envs.liv.encoding import STRUCTURE_GENES, LIVEncoding
 from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, AdditiveCost, analytic_metrics, efficiency
@@ -38,9 +38,9 @@ from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOI
 from livgym.models.sampling import sample_genome
 from livgym.models.sharing import SharingLayout
 from livgym.rewards.backends import EvaluationJob, EvaluatorIdentity, JobOutcome
-from livgym.rewards.base import Evaluator, analytic_overrides, make_evaluator
-from livgym.rewards.result import EvaluationResult
-from livgym.rewards.store import EvaluationStore
+from livgym.rewards.evaluation.evaluator import Evaluator, analytic_overrides, make_evaluator
+from livgym.rewards.evaluation.result import EvaluationResult
+from livgym.rewards.evaluation.store import EvaluationStore
 
 #: per-slot observation features, in order (see `LIVSearchSpace.design_space`)
 SLOT_FEATURES: tuple[str, ...] = ("liv_class", "featurizer_source", "feature_source", *HYPERPARAMETER_GENES)
@@ -457,7 +457,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
             self.__dict__["_metric_names"] = tuple(sorted(self.cheap_metrics(self.build_start)))
         return self.__dict__["_metric_names"]
 
-    # The flat encoding (`livgym.envs.liv_encoding`: its docstring documents every gene).
+    # The flat encoding (`livgym.envs.liv.encoding`: its docstring documents every gene).
 
     @property
     def encoding(self) -> LIVEncoding:
@@ -474,12 +474,12 @@ class LIVSearchSpace(SearchSpace[Genome]):
     def encoding_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Per slot a class gene (0 = empty, k = the space's k-th class; slot 0 never empty) and
         a featurizer and a feature label gene (0..max_depth // 2), then the class-genome table
-        with every gene the space fixes pinned (see `livgym.envs.liv_encoding`)."""
+        with every gene the space fixes pinned (see `livgym.envs.liv.encoding`)."""
         low, high = self.encoding.bounds
         return low.copy(), high.copy()
 
     def encode(self, genome: Genome) -> np.ndarray:
-        """The one canonical vector of the genome's key (see `livgym.envs.liv_encoding`)."""
+        """The one canonical vector of the genome's key (see `livgym.envs.liv.encoding`)."""
         if not self.contains(genome):
             raise ValueError(f"genome {genome.to_string()!r} is not a design of {self!r}")
         return self.encoding.encode(genome)

@@ -20,9 +20,9 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from livgym.controllers.budget import SearchTracker
-from livgym.controllers.contract import SearchContext, param
-from livgym.controllers.extractors import EXTRACTORS
-from livgym.controllers.parallel import ParallelEvaluationVecEnv
+from livgym.controllers.methods.contract import SearchContext, param
+from livgym.controllers.methods.extractors import EXTRACTORS
+from livgym.controllers.methods.parallel import ParallelEvaluationVecEnv
 from livgym.envs.design_env import DesignEnv
 
 

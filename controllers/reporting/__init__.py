@@ -1,0 +1,2 @@
+"""What a search reports: plots, W&B tracking and the progress bar.
+"""

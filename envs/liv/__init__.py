@@ -1,0 +1,2 @@
+"""The LIV search space: genomes as designs, the edit-action codec, the observation encoding.
+"""
