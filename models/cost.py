@@ -24,9 +24,10 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from livgym.models.genes import FEATURIZER_CONV_KERNEL, FeaturizerClass, Nonlinearity, Sparsity, TokenMixing
-from livgym.models.genome import Genome, width_problem
+from livgym.models.genome import Genome
 from livgym.models.layout import OperatorLayout, operator_layout
 from livgym.models.registry import ClassGenome
+from livgym.models.validation import width_problem
 
 DEFAULT_VOCAB_SIZE = 256  # byte-level, the quality proxies' vocabulary
 DEFAULT_CONTEXT_LENGTH = 4096  # where cache bytes and FLOPs per token are measured unless told otherwise

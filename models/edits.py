@@ -25,7 +25,7 @@ from typing import Callable, Hashable
 import numpy as np
 
 from livgym.models.genes import DEFAULT_MAX_DEPTH, MAX_SHARING_GROUP, SharingStrategy
-from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot, trusted_construction, width_problem
+from livgym.models.genome import Genome
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
 from livgym.models.sharing import (
     SHARING_KINDS,
@@ -36,6 +36,8 @@ from livgym.models.sharing import (
     keeps_sharing,
     sharing_key,
 )
+from livgym.models.slot import Slot
+from livgym.models.validation import HARD_MAX_DEPTH, trusted_construction, width_problem
 
 _SHARED = SharingStrategy.SHARED
 _INDEPENDENT = SharingStrategy.INDEPENDENT

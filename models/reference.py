@@ -21,8 +21,9 @@ from __future__ import annotations
 from typing import Callable
 
 from livgym.models.genes import DEFAULT_HEADS, DEFAULT_WIDTH, MAX_SHARING_GROUP, SharingStrategy
-from livgym.models.genome import Genome, Slot
+from livgym.models.genome import Genome
 from livgym.models.registry import CLASSES_BY_NAME
+from livgym.models.slot import Slot
 
 SA_1 = CLASSES_BY_NAME["sa-1"].id
 SA_3 = CLASSES_BY_NAME["sa-3"].id

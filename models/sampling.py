@@ -15,9 +15,11 @@ from typing import Sequence
 import numpy as np
 
 from livgym.models.edits import Insert, ShareWith, apply_edit, buildable_classes
-from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot
+from livgym.models.genome import Genome
 from livgym.models.registry import CLASSES_BY_ID
 from livgym.models.sharing import SHARING_KINDS, SharingLayout, sharing_key
+from livgym.models.slot import Slot
+from livgym.models.validation import HARD_MAX_DEPTH
 
 #: probability that a slot tries to join an earlier slot's group, per kind of sharing
 SHARE_PROBABILITY = 0.5

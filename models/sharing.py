@@ -25,7 +25,7 @@ from livgym.models.genes import MAX_SHARING_GROUP
 from livgym.models.registry import CLASSES_BY_ID, ClassGenome
 
 if TYPE_CHECKING:
-    from livgym.models.genome import Slot
+    from livgym.models.slot import Slot
 
 SharingKind = Literal["featurizer", "feature"]
 SHARING_KINDS: tuple[SharingKind, ...] = ("featurizer", "feature")

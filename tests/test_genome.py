@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from strategies import genomes
 
 from livgym.models.genes import MAX_SHARING_GROUP
-from livgym.models.genome import Genome, Slot, vector_bounds, vector_length
+from livgym.models.genome import Genome, Slot
 from livgym.models.registry import CLASSES_BY_ID
+from livgym.models.vector import vector_bounds, vector_length
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SA_1 = CLASSES_BY_ID[1].genome
