@@ -135,8 +135,11 @@ def test_ray_results_equal_inline_and_a_dying_worker_is_retried_then_recorded(ra
     with RayBackend(tmp_path / "ray.sqlite", retries=1, imports=["crash_fidelity"]) as backend, \
             InlineBackend(tmp_path / "inline.sqlite") as inline:
         there, here = backend.run(jobs + [deadly]), inline.run(jobs)
+        # The death was answered last, after the batch's loop: the next batch must not miss it.
+        after = backend.run([EvaluationJob.of("zero-cost", GENOMES[2], seed=1)])
     assert [o.result.metrics for o in there[:2]] == [o.result.metrics for o in here]
     assert there[2].result.status == "failed" and "died 2 time(s)" in there[2].result.error
+    assert after[0].result.status == "ok"
 
 
 def test_a_hung_ray_task_is_cancelled_retried_then_recorded_as_timeout(ray_cluster, tmp_path):
