@@ -37,9 +37,9 @@ def shares(text: str) -> bool:
 def build_reachable(capacity_ends: bool, max_edits: int = 8, table: str | None = None) -> int:
     """Designs a build episode can end in, breadth-first over the env's masked edits; with
     `capacity_ends`, an episode also ends on reaching max depth (the Design env's rule)."""
-    from livgym.envs.livbench.bench import LIVBenchEnv
+    from livgym.envs.build import build_env
 
-    env = LIVBenchEnv(table=table, max_edits=max_edits)
+    env = build_env("livgym/LIVBench-v0", {"table": table}, {"max_edits": max_edits})
     space = env.space
     frontier, finals = [space.build_start], {space.key(space.build_start)}
     seen = set(finals)

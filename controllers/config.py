@@ -38,9 +38,10 @@ import yaml
 from livgym.controllers.methods.registry import METHODS, get_method
 from livgym.controllers.methods.model_based import SurrogateSettings, parse_settings
 from livgym.envs import ENVS
-from livgym.envs.design_env import DesignEnv
-from livgym.envs.liv.env import ENV_ARGUMENTS
-from livgym.envs.space_spec import SPACE_ENV_ID, SpaceSpec, make_space_env
+from livgym.envs.build import build_env
+from livgym.envs.design_env import ENV_ARGUMENTS, DesignEnv
+from livgym.envs.space_spec import SPACE_ENV_ID, SpaceSpec
+from livgym.known_names import check_known
 from livgym.rewards.backends import BackendConfig, import_modules
 
 #: the envs a search can run on: every registered id with a scalar reward
@@ -128,11 +129,7 @@ class SearchConfig:
         keeps one); the search attaches its bookkeeping afterwards. The backend's `imports`
         come first: they may register the fidelity the space names."""
         import_modules(self.backend_config().imports)
-        if self.env_id == SPACE_ENV_ID:
-            return make_space_env(space=self.space, **self.env)
-        kind = ENVS[self.env_id]
-        stores = {"store": store} if kind.store else {}
-        return kind.env_class()(**self.space, **stores, **self.env)
+        return build_env(self.env_id, self.space, self.env, store)
 
     def surrogate_settings(self) -> SurrogateSettings:
         """The model-based search settings, defaults filled in (`settings.applies_to(method)`)."""
@@ -195,8 +192,7 @@ class SearchConfig:
 
 
 def _check_keys(where: str, data: Mapping[str, Any], known: set[str] | frozenset[str]) -> None:
+    """A config section must be a mapping of known keys."""
     if not isinstance(data, Mapping):
         raise ValueError(f"{where}: expected a mapping, got {type(data).__name__}: {data!r}")
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; known: {sorted(known)}")
+    check_known(data, known, where)

@@ -1,11 +1,14 @@
 """`DesignEnv`: architecture design as a Gymnasium environment, over any `SearchSpace`.
 
-The class docstring is the environment's manual; `livgym.envs.liv.env` binds it to the LIV
-space as `livgym/Design-v0` (scalar reward) and `livgym/DesignMO-v0` (vector reward).
+The class docstring is the environment's manual. It is the only env class: every registered id
+(`livgym.envs.registry`) is a `DesignEnv` over its space, built by `livgym.envs.build`, and a
+space states the settings that follow from it (`SearchSpace.default_max_edits`, ...).
+`split_arguments` parts an id's keyword arguments between its space and the env.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
@@ -28,7 +31,7 @@ from livgym.rewards.objectives import (
 )
 
 OBSERVATIONS: tuple[str, ...] = ("dict", "flat")
-#: valid edits per episode when neither the env id nor the config says otherwise; the one home of
+#: valid edits per episode when neither the caller nor the space says otherwise; the one home of
 #: this default (a search config's `env` section leaves it to the env)
 DEFAULT_MAX_EDITS = 16
 RENDER_MODES: tuple[str, ...] = ("ansi", "rgb_array", "human")
@@ -119,23 +122,25 @@ class DesignEnv(gym.Env):
     `status`, `cache_hit`, `objectives` (raw values), `utilities`, `metrics` and `error`.
 
     ## Arguments
-    `space` (a `SearchSpace`), `mode` ("build" / "edit"), `start`, `max_edits` (16),
-    `max_invalid` (max_edits), `max_steps` (4 x max_edits), `objectives` (default quality /
-    params / cache_bytes; LIV: the fidelity's quality range, `Evaluator.objective_overrides`):
-    names of known objectives or declarations against the space's own metrics, `{metric:
-    accuracy, direction: max}` with optional `name`, `scale` (linear / log), `ideal`, `nadir`,
-    `floor`; a space that knows its metric values (a table) gives the reference points nobody
-    declared, and a metric it lacks or a value beyond declared ones is an error when the env is
-    built), `objective_overrides` ({name: {ideal, nadir, ...}}), `scalariser` (name or instance,
-    default "weighted_sum") and `scalariser_kwargs`, `constraints` (`HardConstraints` fields, e.g.
-    `{"max_cache_bytes": 1e6}`), `mask_constraints` (True), `invalid_action_penalty` (-0.1),
-    `failure_penalty` (-1.0), `shaping` (0.0), `gamma` (0.99), `observation` ("dict" / "flat"),
-    `vector_reward` (False), `render_mode`: "ansi" (one line of text: the design, its edit and
-    step counts, and its objectives once evaluated), "rgb_array" (the design as a picture: for
-    the LIV space its block diagram, one frame size per space; a space without pictures gives a
-    text card) or "human" (that picture in a matplotlib window, drawn at each step where
-    matplotlib has an interactive backend; headless, under Agg, nothing is drawn). `reset(options=
-    {"mode": ..., "start": ...})` overrides the mode and start for one episode.
+    `space` (a `SearchSpace`), `mode` ("build" / "edit"), `start`, `max_edits` (the space's
+    `default_max_edits`, else 16), `max_invalid` (max_edits), `max_steps` (4 x max_edits),
+    `objectives` (the space's `default_objectives`, else quality / params / cache_bytes, with
+    the reference points the space knows, `SearchSpace.objective_overrides`: LIV the fidelity's
+    quality range, a table's or a landscape's value ranges): names of known objectives or
+    declarations against the space's own metrics, `{metric: accuracy, direction: max}` with
+    optional `name`, `scale` (linear / log), `ideal`, `nadir`, `floor`; a space that knows its
+    metric values (a table) gives the reference points nobody declared, and a metric it lacks or
+    a value beyond declared ones is an error when the env is built), `objective_overrides`
+    ({name: {ideal, nadir, ...}}), `scalariser` (name or instance, default "weighted_sum") and
+    `scalariser_kwargs`, `constraints` (`HardConstraints` fields, e.g. `{"max_cache_bytes":
+    1e6}`), `mask_constraints` (True), `invalid_action_penalty` (-0.1), `failure_penalty`
+    (-1.0), `shaping` (0.0), `gamma` (0.99), `observation` ("dict" / "flat"), `vector_reward`
+    (False), `render_mode`: "ansi" (one line of text: the design, its edit and step counts, and
+    its objectives once evaluated), "rgb_array" (the design as a picture: for the LIV space its
+    block diagram, one frame size per space; a space without pictures gives a text card) or
+    "human" (that picture in a matplotlib window, drawn at each step where matplotlib has an
+    interactive backend; headless, under Agg, nothing is drawn). `reset(options={"mode": ...,
+    "start": ...})` overrides the mode and start for one episode.
     `add_evaluation_callback(callback)` has `callback(info, reward)` called after each final
     evaluation, in the env's process: how a search counts its budget.
 
@@ -150,8 +155,8 @@ class DesignEnv(gym.Env):
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
 
     def __init__(self, space: SearchSpace, *, mode: str = "build", start: Any = None,
-                 max_edits: int = DEFAULT_MAX_EDITS, max_steps: int | None = None, max_invalid: int | None = None,
-                 objectives: Sequence[ObjectiveItem] = DEFAULT_OBJECTIVE_NAMES,
+                 max_edits: int | None = None, max_steps: int | None = None, max_invalid: int | None = None,
+                 objectives: Sequence[ObjectiveItem] | None = None,
                  objective_overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  scalariser: str | Scalariser = "weighted_sum", scalariser_kwargs: Mapping[str, Any] | None = None,
                  constraints: HardConstraints | Mapping[str, float] | None = None, mask_constraints: bool = True,
@@ -166,6 +171,12 @@ class DesignEnv(gym.Env):
             "invalid_action_penalty": invalid_action_penalty, "failure_penalty": failure_penalty,
             "shaping": shaping, "gamma": gamma, "observation": observation, "vector_reward": vector_reward,
             "render_mode": render_mode})  # config values: the wrong type is an error naming the argument
+        given = locals()  # the arguments as given, so that `sibling` builds the same env over another space
+        self._arguments = {name: given[name] for name in ENV_ARGUMENTS}
+        if max_edits is None:
+            max_edits = space.default_max_edits() or DEFAULT_MAX_EDITS
+        if objectives is None:
+            objectives = space.default_objectives() or DEFAULT_OBJECTIVE_NAMES
         if mode not in MODES:
             raise ValueError(f"mode={mode!r} is not one of {MODES}")
         if observation not in OBSERVATIONS:
@@ -190,7 +201,8 @@ class DesignEnv(gym.Env):
             raise ValueError(f"max_invalid={max_invalid!r} must be a positive integer")
         self.max_invalid = int(self.max_invalid)
         # Checked against the metric values the space knows (a table's), here rather than at the first step.
-        self.objectives = declare_objectives(objectives, objective_overrides, space.metric_values())
+        overrides = _merged_overrides(space.objective_overrides(objectives), objective_overrides)
+        self.objectives = declare_objectives(objectives, overrides, space.metric_values())
         self.constraints = _constraints(constraints)
         self.scalariser = self._make_scalariser(scalariser, scalariser_kwargs)
         self.mask_constraints = bool(mask_constraints)
@@ -405,6 +417,25 @@ class DesignEnv(gym.Env):
         """The design being edited."""
         return self._design
 
+    @property
+    def episode_mode(self) -> str:
+        """The mode of the episode under way ("build" / "edit": `mode`, or reset's `options["mode"]`)."""
+        return self._episode_mode
+
+    def sibling(self, space: SearchSpace) -> DesignEnv:
+        """A new env over `space` with the arguments this one was built with (no render mode),
+        for a wrapper of this env's space that answers the same masks and observations
+        (`livgym.envs.wrappers.SpaceWrapper`): model-based search's acquisition env. It shares
+        this env's memos of masks and observations, so a design either env has seen is not
+        worked out, or observed through `space`, again. It has no evaluation callbacks, and the
+        generator of `np_random` until one is set or `reset(seed=...)` seeds it."""
+        sibling = DesignEnv(space, **{**self._arguments, "render_mode": None})
+        sibling._share_memos(self)
+        return sibling
+
+    def _share_memos(self, other: DesignEnv) -> None:
+        self._constrained_masks, self._observations = other._constrained_masks, other._observations
+
     def _apply(self, action: int) -> Any:
         if self._masked_bounds and not self._mask(self._design)[action]:
             return None
@@ -511,6 +542,33 @@ class DesignEnv(gym.Env):
 
     def __repr__(self) -> str:
         return f"DesignEnv({self.space!r}, mode={self.mode!r}, max_edits={self.max_edits})"
+
+
+#: the keyword arguments of `DesignEnv` (an env id's others go to its space)
+ENV_ARGUMENTS: frozenset[str] = frozenset(inspect.signature(DesignEnv.__init__).parameters) - {"self", "space"}
+
+
+def split_arguments(env_id: str, kwargs: Mapping[str, Any], space_arguments: frozenset[str]
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`kwargs` split into the space's arguments and `DesignEnv`'s; an error names any that are neither."""
+    unknown = sorted(set(kwargs) - space_arguments - ENV_ARGUMENTS)
+    if unknown:
+        raise ValueError(f"{env_id}: unknown argument(s) {unknown}; space arguments: "
+                         f"{sorted(space_arguments)}; env arguments: {sorted(ENV_ARGUMENTS)}")
+    return ({k: v for k, v in kwargs.items() if k in space_arguments},
+            {k: v for k, v in kwargs.items() if k in ENV_ARGUMENTS})
+
+
+def _merged_overrides(own: Mapping[str, Mapping[str, Any]], given: Mapping[str, Mapping[str, Any]] | None
+                      ) -> dict[str, dict[str, Any]]:
+    """The space's reference points (`own`) with the caller's `given` overrides on top, field by field."""
+    given = {} if given is None else given
+    if not isinstance(given, Mapping) or not all(isinstance(v, Mapping) for v in given.values()):
+        raise ValueError(f"objective_overrides={given!r} must map objective names to {{field: value}} mappings")
+    merged = {name: dict(fields) for name, fields in own.items()}
+    for name, fields in given.items():
+        merged[name] = {**merged.get(name, {}), **fields}
+    return merged
 
 
 def _constraints(constraints: HardConstraints | Mapping[str, float] | None) -> HardConstraints | None:

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 from gymnasium import spaces
 
-from livgym.envs.design_env import DesignEnv
 from livgym.envs.space import MODES, Evaluation, SearchSpace
 from livgym.rewards.objectives import ObjectiveSet, make_scalariser
 
@@ -154,10 +153,33 @@ class NKLandscape:
 class NKLandscapeSpace(SearchSpace[Design]):
     """The designs of an `NKLandscape` as a search space; the landscape scores them itself.
 
-    Action 1 + p * choices + c sets position p to choice c (invalid only where it already is
-    c). Build episodes start from all zeros; edit episodes from `start` or a uniform sample.
+    `livgym/NK-v0` is the `DesignEnv` over it: choose a design one position at a time.
 
-    Arguments: `n` (20), `choices` (4), `k` (2), `seed` (0), as `NKLandscape`'s.
+    ## Action Space
+    `Discrete(1 + n * choices)`: 0 is *stop*; 1 + p * choices + c sets position p to choice c
+    (masked where position p already holds c).
+
+    ## Observation Space
+    `Dict` with `design` (`MultiDiscrete([choices] * n)`, the choice at each position), and the
+    env's own `metrics` (always zeros: the landscape has no cheap costs) and `budget` (fraction
+    of the edits left); `observation="flat"` flattens it into one float32 `Box`.
+
+    ## Rewards
+    0 until the episode ends; then the final design's quality utility (the default weighted sum
+    of one objective), on a linear scale with the landscape's exact optimum at 1 and its worst
+    design at 0, so the reward lies in [0, 1]. Masked actions cost `invalid_action_penalty`.
+
+    ## Starting State
+    Build mode: every position at choice 0. Edit mode: `start`, else a uniform design drawn
+    with the env's seeded RNG.
+
+    ## Episode End
+    *stop*, `max_edits` valid edits (default n, so every design is reachable from the build
+    start), `max_invalid` masked actions, or truncation after `max_steps` steps.
+
+    ## Arguments
+    Space: `n` (20), `choices` (4), `k` (2, the interaction width), `seed` (0, the landscape),
+    as `NKLandscape`'s. The rest are `DesignEnv`'s; `objectives` may name quality only.
     """
 
     name = "nk"
@@ -251,9 +273,33 @@ class NKLandscapeSpace(SearchSpace[Design]):
         design = tuple(int(v) for v in vector)
         return design if self.contains(design) else None
 
+    # -- the env's defaults: n edits, quality alone, scaled to the exact optimum and worst -------
+
+    def default_max_edits(self) -> int:
+        return self.n
+
+    def default_objectives(self) -> tuple[str, ...]:
+        return OBJECTIVES
+
+    def objective_overrides(self, objectives: Sequence[Any]) -> dict[str, dict[str, float]]:
+        """Quality's reference points at the landscape's optimum and worst (`nk_objective_overrides`),
+        unless it is declared with its own; any objective but quality is an error."""
+        if isinstance(objectives, str) or not isinstance(objectives, Sequence) or len(objectives) != 1 \
+                or _measured_metric(objectives[0]) != "quality":
+            raise ValueError(f"objectives={objectives!r}: the NK landscape scores quality only "
+                             "(objectives=['quality'])")
+        return nk_objective_overrides(self.landscape) if objectives[0] == "quality" else {}
+
     def __repr__(self) -> str:
         land = self.landscape
         return f"NKLandscapeSpace(n={land.n}, choices={land.choices}, k={land.k}, seed={land.seed})"
+
+
+def _measured_metric(objective: Any) -> Any:
+    """The metric an objective item reads: a name's own, a declaration's `metric` (else its name)."""
+    if isinstance(objective, Mapping):
+        return objective.get("metric", objective.get("name"))
+    return objective
 
 
 def nk_objective_overrides(landscape: NKLandscape) -> dict[str, dict[str, float]]:
@@ -274,56 +320,3 @@ def known_optimum(n: int = 20, choices: int = 4, k: int = 2, seed: int = 0) -> K
     reward = make_scalariser("weighted_sum", weights=[1.0])(objective_set.vector(metrics), metrics)
     text = "-".join(str(v) for v in design)
     return KnownOptima(OBJECTIVES, (1.0,), text, float(reward), (text,), float(objective_set.vector(metrics)[0]))
-
-
-SPACE_ARGUMENTS: frozenset[str] = frozenset({"n", "choices", "k", "seed"})
-
-
-class NKLandscapeEnv(DesignEnv):
-    """`livgym/NK-v0`: choose a design of an NK landscape one position at a time.
-
-    ## Action Space
-    `Discrete(1 + n * choices)`: 0 is *stop*; 1 + p * choices + c sets position p to choice c
-    (masked where position p already holds c).
-
-    ## Observation Space
-    `Dict` with `design` (`MultiDiscrete([choices] * n)`, the choice at each position), and the
-    env's own `metrics` (always zeros: the landscape has no cheap costs) and `budget` (fraction
-    of the edits left); `observation="flat"` flattens it into one float32 `Box`.
-
-    ## Rewards
-    0 until the episode ends; then the final design's quality utility (the default weighted sum
-    of one objective), on a linear scale with the landscape's exact optimum at 1 and its worst
-    design at 0, so the reward lies in [0, 1]. Masked actions cost `invalid_action_penalty`.
-
-    ## Starting State
-    Build mode: every position at choice 0. Edit mode: `start`, else a uniform design drawn
-    with the env's seeded RNG.
-
-    ## Episode End
-    *stop*, `max_edits` valid edits (default n, so every design is reachable from the build
-    start), `max_invalid` masked actions, or truncation after `max_steps` steps.
-
-    ## Arguments
-    Space: `n` (20), `choices` (4), `k` (2, the interaction width), `seed` (0, the landscape).
-    The rest are `DesignEnv`'s; `objectives` may name `quality` only.
-    """
-
-    space_arguments = SPACE_ARGUMENTS
-
-    def __init__(self, **kwargs: Any) -> None:
-        from livgym.envs.liv.env import split_arguments
-
-        space_kwargs, given_env_kwargs = split_arguments("livgym/NK-v0", kwargs, SPACE_ARGUMENTS)
-        space = NKLandscapeSpace(**space_kwargs)
-        env_kwargs: dict[str, Any] = {"max_edits": space.n, "objectives": OBJECTIVES, **given_env_kwargs}
-        names = env_kwargs["objectives"]
-        if isinstance(names, str) or not isinstance(names, Sequence) or tuple(names) != OBJECTIVES:
-            raise ValueError(f"objectives={names!r}: livgym/NK-v0 scores quality only (objectives=['quality'])")
-        given = env_kwargs.get("objective_overrides") or {}
-        if not isinstance(given, Mapping) or not all(isinstance(v, Mapping) for v in given.values()):
-            raise ValueError(f"objective_overrides={given!r} must map objective names to {{field: value}} mappings")
-        own = nk_objective_overrides(space.landscape)
-        env_kwargs["objective_overrides"] = {**own, **{name: {**own.get(name, {}), **fields}
-                                                        for name, fields in given.items()}}
-        super().__init__(space, **env_kwargs)

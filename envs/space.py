@@ -17,6 +17,10 @@ space lacks them: `sample` (uniform random search, initial populations), `featur
 surrogate model of model-based search), a flat integer encoding (`encoding_bounds`, `encode`,
 `decode`: NSGA-II's genome, Optuna's parameters) and, where the space can list its designs,
 `designs` (exact optima, the surrogate's enumerated ceiling).
+
+A space also states the env settings that follow from it (`default_max_edits`,
+`default_objectives`, `objective_overrides`), so one env class, `DesignEnv`, serves every
+space; `livgym.envs.wrappers.SpaceWrapper` forwards the whole protocol to a wrapped space.
 """
 
 from __future__ import annotations
@@ -183,3 +187,23 @@ class SearchSpace(ABC, Generic[Design]):
 
     def close(self) -> None:
         """Release files or connections the space holds."""
+
+    # -- the env's defaults for this space -----------------------------------------------------
+
+    def default_max_edits(self) -> int | None:
+        """Valid edits per episode when the env is not told (e.g. enough to reach every design
+        from the build start); None: `DesignEnv`'s own default."""
+        return None
+
+    def default_objectives(self) -> Sequence[Any] | None:
+        """The objectives when the env is not told (names or declarations, as `DesignEnv`'s
+        `objectives`); None: `DesignEnv`'s own default (quality, params, cache_bytes)."""
+        return None
+
+    def objective_overrides(self, objectives: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        """Reference points this space knows (`Objective` fields by objective name) for those of
+        `objectives` given by name, where the defaults do not fit its metrics: a fidelity's own
+        quality range, a table's or a landscape's known value ranges. The env applies the
+        caller's `objective_overrides` on top, field by field. A ValueError names objectives the
+        space cannot score. Empty by default."""
+        return {}

@@ -2,7 +2,7 @@
 
 A *space spec* is text, or a mapping with `from` and the space's arguments:
 
-- `liv`, `livbench`, `nk`: a shipped space, through its env id (`SHIPPED`);
+- `liv`, `livbench`, `nk`: a shipped space, through its env id (`livgym.envs.registry.SPACES`);
 - a table file, `runs/landscape.csv` (`.json`, `.parquet`): a `TableSearchSpace` read from it
   (`livgym.envs.tables.file`; arguments choices, metrics, cheap, minimal, name);
 - `my_package.spaces:make_space`: what that factory (a function or class) returns when called
@@ -16,10 +16,11 @@ space: {from: my_package.spaces:make_space, size: 10}
 ```
 
 `livgym/Space-v0` is the env over any spec: `gymnasium.make("livgym/Space-v0",
-space="runs/landscape.csv", objectives=[...])`; its other keyword arguments are `DesignEnv`'s.
-A shipped name gives that name's own env (`space="nk"` is `livgym/NK-v0`), so the shipped
-ids and their configs work unchanged. A search config takes the same spec as its `space` (and
-`livgym search` / `compare` as `--space`). Relative paths are read from the working folder.
+space="runs/landscape.csv", objectives=[...])`; its other keyword arguments are `DesignEnv`'s
+(`livgym.envs.build` builds it). A shipped name gives that name's own env (`space="nk"` is
+`livgym/NK-v0`), so the shipped ids and their configs work unchanged. A search config takes
+the same spec as its `space` (and `livgym search` / `compare` as `--space`). Relative paths
+are read from the working folder.
 """
 
 from __future__ import annotations
@@ -30,16 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from livgym.envs.design_env import DesignEnv
+from livgym.envs.registry import SPACE_ENV_ID, SPACES
 from livgym.envs.space import SearchSpace
 from livgym.envs.tables.file import SUFFIXES, TABLE_ARGUMENTS, read_table_space
 
-#: shipped spaces by name, and the env id that builds each
-SHIPPED: dict[str, str] = {"liv": "livgym/Design-v0", "livbench": "livgym/LIVBench-v0", "nk": "livgym/NK-v0"}
-#: the env over any spec
-SPACE_ENV_ID = "livgym/Space-v0"
 KINDS: tuple[str, ...] = ("shipped", "table", "factory")
-_ENV_ARGUMENTS = frozenset(inspect.signature(DesignEnv.__init__).parameters) - {"self", "space"}
 
 
 @dataclass(frozen=True)
@@ -57,10 +53,10 @@ class SpaceSpec:
         elif isinstance(value, Mapping) and "from" in value:
             source, arguments = value["from"], {k: v for k, v in value.items() if k != "from"}
         else:
-            raise ValueError(f"{where}={value!r}: name a space: {', '.join(SHIPPED)}, a table file "
+            raise ValueError(f"{where}={value!r}: name a space: {', '.join(SPACES)}, a table file "
                              f"({', '.join(SUFFIXES)}), or module:factory, alone or as {{from: ..., arguments}}")
         if not isinstance(source, str) or not source.strip():
-            raise ValueError(f"{where}: from={source!r} must name a space ({', '.join(SHIPPED)}, a table file or "
+            raise ValueError(f"{where}: from={source!r} must name a space ({', '.join(SPACES)}, a table file or "
                              "module:factory)")
         if not all(isinstance(k, str) for k in arguments):
             raise ValueError(f"{where}: argument names must be text, got {sorted(map(repr, arguments))}")
@@ -70,7 +66,7 @@ class SpaceSpec:
 
     def kind(self, where: str = "space") -> str:
         """"shipped", "table" or "factory"."""
-        if self.source in SHIPPED:
+        if self.source in SPACES:
             return "shipped"
         if Path(self.source).suffix.lower() in SUFFIXES:
             return "table"
@@ -78,12 +74,12 @@ class SpaceSpec:
         if colon and module and factory and all(part.isidentifier() for part in module.split(".")) \
                 and factory.isidentifier():
             return "factory"
-        raise ValueError(f"{where}: {self.source!r} is not a shipped space ({', '.join(SHIPPED)}), a table file "
+        raise ValueError(f"{where}: {self.source!r} is not a shipped space ({', '.join(SPACES)}), a table file "
                          f"({', '.join(SUFFIXES)}) or a Python factory (module:function)")
 
     def env_id(self) -> str:
         """The env id that builds this space: a shipped name's own, else `livgym/Space-v0`."""
-        return SHIPPED.get(self.source, SPACE_ENV_ID)
+        return SPACES[self.source].env_id if self.source in SPACES else SPACE_ENV_ID
 
     def to_config(self) -> dict[str, Any]:
         return {"from": self.source, **self.arguments}
@@ -92,9 +88,7 @@ class SpaceSpec:
         """A ValueError naming any argument the space does not take (before anything is built)."""
         kind = self.kind(where)
         if kind == "shipped":
-            from livgym.envs import ENVS
-
-            known = set(ENVS[self.env_id()].space_arguments) - {"store"}
+            known = set(SPACES[self.source].space_arguments) - {"store"}
         elif kind == "table":
             known = set(TABLE_ARGUMENTS)
         else:
@@ -134,31 +128,3 @@ class SpaceSpec:
             raise ValueError(f"{where}: {self.source} returned {type(space).__name__}, not a SearchSpace "
                              "(livgym.envs.space)")
         return space
-
-
-def make_space_env(space: Any = None, **kwargs: Any) -> DesignEnv:
-    """`livgym/Space-v0`: the design env over `space`, a spec (text or {from: ...}) or a
-    `SearchSpace`; the keyword arguments are `DesignEnv`'s (a shipped name's env takes its own
-    space arguments too). See the module docstring."""
-    if space is None:
-        raise ValueError(f"{SPACE_ENV_ID} needs space=...: {', '.join(SHIPPED)}, a table file "
-                         f"({', '.join(SUFFIXES)}) or module:factory")
-    if isinstance(space, SearchSpace):
-        _check_env_arguments(kwargs)
-        return DesignEnv(space, **kwargs)
-    spec = SpaceSpec.parse(space)
-    if spec.kind() == "shipped":
-        from livgym.envs import ENVS
-
-        return ENVS[spec.env_id()].env_class()(**spec.arguments, **kwargs)
-    _check_env_arguments(kwargs)
-    return DesignEnv(spec.build(), **kwargs)
-
-
-make_space_env.space_arguments = frozenset({"space"})  # what `EnvKind.space_arguments` reads
-
-
-def _check_env_arguments(kwargs: Mapping[str, Any]) -> None:
-    unknown = sorted(set(kwargs) - _ENV_ARGUMENTS)
-    if unknown:
-        raise ValueError(f"{SPACE_ENV_ID}: unknown argument(s) {unknown}; env arguments: {sorted(_ENV_ARGUMENTS)}")

@@ -17,7 +17,7 @@ import livgym  # noqa: F401  (registers the ids)
 from livgym.envs import design_env
 from livgym.envs.tables import space as table_space
 from livgym.envs.design_env import DesignEnv
-from livgym.envs.liv.env import LIVDesignEnv, LIVDesignMOEnv
+from livgym.envs.build import make_registered_env
 from livgym.envs.liv.space import LIVSearchSpace
 from livgym.envs.space import Evaluation, SearchSpace
 from livgym.envs.tables.space import TableSearchSpace
@@ -29,6 +29,11 @@ from strategies import edited_genomes
 # Analytic costs only (microseconds per evaluation), so the objectives are costs too.
 FAST = {"max_depth": 6, "fidelity": "analytic", "objectives": ("params", "cache_bytes")}
 IDS = ("livgym/Design-v0", "livgym/DesignMO-v0")
+
+
+def liv_env(**kwargs) -> DesignEnv:
+    """`livgym/Design-v0` without Gymnasium's wrappers."""
+    return make_registered_env("livgym/Design-v0", **kwargs)
 
 
 def masked_action(env, rng: np.random.Generator, allow_stop: bool = False) -> int:
@@ -62,10 +67,27 @@ def test_make_through_the_module_prefix_and_defaults(env_id):
     assert info["genome"] == "91111@w64h4"
 
 
+def test_one_registry_of_spaces_builds_every_id():
+    from livgym.envs import ENVS, SPACE_ENV_ID, SPACES
+    from livgym.envs.space_spec import SpaceSpec
+
+    ids = {SPACE_ENV_ID} | {s.env_id for s in SPACES.values()} | {s.vector_env_id for s in SPACES.values()}
+    assert set(ENVS) == ids - {None} and all(env_id in gym.registry for env_id in ENVS)
+    for name, shipped in SPACES.items():
+        assert SpaceSpec.parse(name).env_id() == shipped.env_id
+        env = gym.make(shipped.env_id).unwrapped
+        assert type(env) is DesignEnv and type(env.space) is shipped.space_class()
+        direct = DesignEnv(shipped.space_class()())  # the space brings its defaults, however it is built
+        assert (direct.max_edits, direct.objectives) == (env.max_edits, env.objectives), name
+    assert gym.make("livgym/DesignMO-v0", max_depth=4).unwrapped.vector_reward
+    with pytest.raises(ValueError, match="always has a vector reward; use livgym/Design-v0 for a scalar one"):
+        gym.make("livgym/DesignMO-v0", vector_reward=False)
+
+
 def test_docstring_action_table_matches_the_codec():
-    env = LIVDesignEnv(**FAST)
+    env = liv_env(**FAST)
     blocks = list(env.unwrapped.space.codec.blocks)
-    doc = LIVDesignEnv.__doc__
+    doc = DesignEnv.__doc__
     table = doc[doc.index("## Action Space"):doc.index("## Observation Space")]
     assert [line.split("|")[1].strip() for line in table.splitlines()
             if line.strip().startswith("|") and "---" not in line][1:] == blocks
@@ -90,7 +112,7 @@ def documented_observation_space(doc: str, max_depth: int) -> dict[str, tuple]:
 
 @pytest.mark.parametrize("max_depth", [3, 12])
 def test_docstring_observation_table_is_the_real_space(max_depth):
-    env = LIVDesignEnv(**{**FAST, "max_depth": max_depth})
+    env = liv_env(**{**FAST, "max_depth": max_depth})
     real = {}
     for key, space in env.observation_space.spaces.items():
         low = float(space.low.min()) if isinstance(space, gym.spaces.Box) else None
@@ -98,7 +120,7 @@ def test_docstring_observation_table_is_the_real_space(max_depth):
         if isinstance(space, gym.spaces.Box):
             assert np.all(space.low == low) and np.all(space.high == high), key
         real[key] = (type(space).__name__, space.shape, low, high, space.dtype)
-    assert documented_observation_space(LIVDesignEnv.__doc__, max_depth) == real
+    assert documented_observation_space(DesignEnv.__doc__, max_depth) == real
     obs, _ = env.reset(seed=0)
     assert obs["slots"].shape == (max_depth * 8,), "flat: 8 entries per slot"
 
@@ -136,7 +158,7 @@ def test_make_vec_and_sb3_subproc_vec_env():
 
 
 def test_env_pickles_mid_episode():
-    env = LIVDesignEnv(**FAST)
+    env = liv_env(**FAST)
     env.reset(seed=3)
     env.step(masked_action(env, np.random.default_rng(0)))
     copy = pickle.loads(pickle.dumps(env))
@@ -152,7 +174,7 @@ def test_env_pickles_mid_episode():
 @settings(max_examples=15)
 @given(st.integers(0, 2**31 - 1), st.sampled_from(["build", "edit"]))
 def test_random_masked_episodes_reach_only_valid_genomes(seed, mode):
-    env = LIVDesignEnv(mode=mode, max_edits=12, **FAST)
+    env = liv_env(mode=mode, max_edits=12, **FAST)
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
     terminated = truncated = False
@@ -180,7 +202,7 @@ def test_mask_is_true_exactly_where_apply_succeeds(genome):
 @settings(max_examples=20)
 @given(st.integers(0, 2**31 - 1))
 def test_a_masked_action_taken_anyway_is_penalised_and_changes_nothing(seed):
-    env = LIVDesignEnv(mode="edit", invalid_action_penalty=-0.25, **FAST)
+    env = liv_env(mode="edit", invalid_action_penalty=-0.25, **FAST)
     obs, _ = env.reset(seed=seed)
     invalid = np.flatnonzero(~env.action_masks())
     action = int(np.random.default_rng(seed).choice(invalid))
@@ -194,7 +216,7 @@ def test_a_masked_action_taken_anyway_is_penalised_and_changes_nothing(seed):
 
 
 def test_unmasked_agent_is_truncated_after_max_steps():
-    env = LIVDesignEnv(max_edits=2, max_steps=5, max_invalid=10, **FAST)
+    env = liv_env(max_edits=2, max_steps=5, max_invalid=10, **FAST)
     env.reset(seed=0)
     invalid = int(np.flatnonzero(~env.action_masks())[0])
     results = [env.step(invalid) for _ in range(5)]
@@ -224,26 +246,26 @@ def test_an_agent_stuck_on_a_masked_action_still_finishes_its_design(env_id):
 
 def test_max_invalid_is_checked():
     with pytest.raises(ValueError, match="max_invalid=0 must be a positive integer"):
-        LIVDesignEnv(max_invalid=0, **FAST)
+        liv_env(max_invalid=0, **FAST)
 
 
 def test_seeded_resets_are_reproducible():
-    env = LIVDesignEnv(mode="edit", **FAST)
+    env = liv_env(mode="edit", **FAST)
     starts = [env.reset(seed=s)[1]["genome"] for s in range(8)]
     assert starts == [env.reset(seed=s)[1]["genome"] for s in range(8)]
     assert len(set(starts)) > 1, "edit mode samples different reference genomes"
     first, _ = env.reset(seed=5)
-    again, _ = LIVDesignEnv(mode="edit", **FAST).reset(seed=5)
+    again, _ = liv_env(mode="edit", **FAST).reset(seed=5)
     assert all(np.array_equal(first[k], again[k]) for k in first)
 
 
 def test_episode_ends_at_the_edit_budget_and_at_max_depth():
-    env = LIVDesignEnv(mode="edit", max_edits=3, **FAST)
+    env = liv_env(mode="edit", max_edits=3, **FAST)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     assert [env.step(masked_action(env, rng))[2] for _ in range(3)] == [False, False, True]
 
-    build = LIVDesignEnv(max_edits=20, **FAST)
+    build = liv_env(max_edits=20, **FAST)
     build.reset(seed=0)
     insert = next(i for i in range(1, build.action_space.n) if build.space.describe_action(i) == "insert SA-1 at 0")
     ends = [build.step(insert)[2] for _ in range(5)]  # depth 1 -> 6 = max_depth
@@ -251,7 +273,7 @@ def test_episode_ends_at_the_edit_budget_and_at_max_depth():
 
 
 def test_reset_options_choose_mode_and_start():
-    env = LIVDesignEnv(**FAST)
+    env = liv_env(**FAST)
     start = reference_genome("mamba-like", depth=4, width=64, heads=4)
     _, info = env.reset(options={"mode": "edit", "genome": start.to_string()})
     assert info["genome"] == start.to_string() and info["mode"] == "edit"
@@ -267,16 +289,16 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="unknown argument.*'max_dept'"):
         gym.make("livgym/Design-v0", max_dept=8)
     with pytest.raises(ValueError, match="mode='grow'"):
-        LIVDesignEnv(mode="grow")
+        liv_env(mode="grow")
     with pytest.raises(ValueError, match="unknown fidelity 'mad-light'"):
-        LIVDesignEnv(fidelity="mad-light")
+        liv_env(fidelity="mad-light")
     with pytest.raises(ValueError, match="unknown constraint"):
-        LIVDesignEnv(constraints={"max_kv": 1})
+        liv_env(constraints={"max_kv": 1})
     with pytest.raises(ValueError, match="weights"):
-        LIVDesignEnv(scalariser_kwargs={"weights": [1.0]})
+        liv_env(scalariser_kwargs={"weights": [1.0]})
     with pytest.raises(ValueError, match="classes"):
-        LIVDesignEnv(classes=[1, 42])
-    env = LIVDesignEnv(**FAST)
+        liv_env(classes=[1, 42])
+    env = liv_env(**FAST)
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action 9999"):
         env.step(9999)
@@ -286,8 +308,8 @@ def test_bad_arguments_are_named():
 
 
 def test_terminal_reward_is_the_scalarised_objectives_and_the_store_answers_revisits(tmp_path):
-    env = LIVDesignEnv(max_depth=6, store=tmp_path / "store.sqlite", objectives=("quality", "params"),
-                       scalariser_kwargs={"weights": [0.75, 0.25]})
+    env = liv_env(max_depth=6, store=tmp_path / "store.sqlite", objectives=("quality", "params"),
+                  scalariser_kwargs={"weights": [0.75, 0.25]})
     env.reset(seed=0)
     _, reward, terminated, _, info = env.step(0)
     assert terminated and info["status"] == "ok" and info["cache_hit"] is False
@@ -296,7 +318,7 @@ def test_terminal_reward_is_the_scalarised_objectives_and_the_store_answers_revi
     assert set(info["objectives"]) == {"quality", "params"} and info["genome_hash"]
     env.reset(seed=1)
     assert env.step(0)[4]["cache_hit"] is True
-    other = LIVDesignEnv(max_depth=6, store=tmp_path / "store.sqlite")  # another env, same store file
+    other = liv_env(max_depth=6, store=tmp_path / "store.sqlite")  # another env, same store file
     other.reset()
     assert other.step(0)[4]["cache_hit"] is True
 
@@ -356,7 +378,7 @@ def test_fast_constrained_mask_equals_applying_every_edit(genome):
 
 def test_cache_budget_holds_along_masked_episodes():
     budget = 2e6
-    env = LIVDesignEnv(**{**FAST, "max_depth": 8}, constraints={"max_cache_bytes": budget}, max_edits=16)
+    env = liv_env(**{**FAST, "max_depth": 8}, constraints={"max_cache_bytes": budget}, max_edits=16)
     rng = np.random.default_rng(0)
     for seed in range(5):
         env.reset(seed=seed)
@@ -375,11 +397,11 @@ def test_one_context_length_sets_the_budget_mask_the_observation_and_the_reward(
     cache = efficiency(with_attention, context_length=length).cache_bytes
     assert cache < efficiency(with_attention).cache_bytes, "the default context is longer"
     arguments = {**FAST, "max_depth": 4, "constraints": {"max_cache_bytes": cache}}
-    env = LIVDesignEnv(**arguments, context_length=length)
+    env = liv_env(**arguments, context_length=length)
     env.reset(seed=0)
     insert = next(a for a in range(env.space.n_actions) if env.space.describe_action(a) == "insert SA-1 at 0")
     assert env.action_masks()[insert], "within the budget at the env's context length"
-    default = LIVDesignEnv(**arguments)
+    default = liv_env(**arguments)
     default.reset(seed=0)
     assert not default.action_masks()[insert], "over the budget at the default context length"
 
@@ -404,8 +426,8 @@ def test_the_space_gives_its_context_length_to_any_fidelity_and_refuses_a_second
 
 
 def test_potential_based_shaping_telescopes():
-    env = LIVDesignEnv(shaping=1.0, gamma=1.0, **FAST)
-    plain = LIVDesignEnv(**FAST)
+    env = liv_env(shaping=1.0, gamma=1.0, **FAST)
+    plain = liv_env(**FAST)
     rng = np.random.default_rng(4)
     env.reset(seed=0), plain.reset(seed=0)
     phi0 = env._potential(env.design)
@@ -457,11 +479,11 @@ def test_a_table_space_plugs_in_and_keeps_unknown_designs_unreachable():
         env.reset(options={"start": (2, 1)})
 
 
-def test_readme_carries_the_env_manual_verbatim():
+def test_the_docs_carry_the_env_manual_verbatim():
     import inspect
     from pathlib import Path
 
     doc = inspect.cleandoc(DesignEnv.__doc__)
-    manual = doc[doc.index("## Description"):doc.index(">>>")].strip().replace("## ", "### ")
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert manual in readme, "README's 'The design environment' section differs from DesignEnv's docstring"
+    manual = doc[doc.index("## Description"):doc.index(">>>")].strip()
+    page = (Path(__file__).resolve().parents[1] / "docs" / "environment.md").read_text()
+    assert manual in page, "docs/environment.md's manual differs from DesignEnv's docstring"

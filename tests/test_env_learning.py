@@ -12,16 +12,17 @@ import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.monitor import Monitor
 
-from livgym.envs.liv.env import LIVDesignEnv
+from livgym.envs.build import build_env
 
 CACHE_BUDGET = 2e5
 
 
 def test_maskable_ppo_mean_episode_reward_rises():
     torch.set_num_threads(1)
-    env = Monitor(LIVDesignEnv(max_depth=6, max_edits=8, fidelity="analytic", objectives=("params",),
-                               objective_overrides={"params": {"direction": "max", "ideal": 1e6, "nadir": 1e4}},
-                               constraints={"max_cache_bytes": CACHE_BUDGET}))
+    env = Monitor(build_env("livgym/Design-v0", {"max_depth": 6, "fidelity": "analytic"}, {
+        "max_edits": 8, "objectives": ("params",),
+        "objective_overrides": {"params": {"direction": "max", "ideal": 1e6, "nadir": 1e4}},
+        "constraints": {"max_cache_bytes": CACHE_BUDGET}}))
     model = MaskablePPO("MultiInputPolicy", env, n_steps=256, batch_size=64, learning_rate=1e-3, seed=0)
     model.learn(4096)
     rewards = env.get_episode_rewards()

@@ -15,12 +15,19 @@ import livgym  # noqa: F401  (registers the ids)
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.search import run_search
 from livgym.envs.liv.enumerate import canonical_designs
-from livgym.envs.livbench.bench import LIVBenchEnv, known_optima, table_index
+from livgym.envs.build import make_registered_env
+from livgym.envs.livbench.bench import known_optima, table_index
 from livgym.envs.livbench.table import COST_COLUMNS, LIVBENCH_V0, QUALITY_COLUMNS, load_table, write_table
 from livgym.models.cost import analytic_metrics
 from livgym.models.genome import Genome
 from livgym.rewards.evaluation.evaluator import make_evaluator
 from livgym.rewards.pareto import dominates
+
+
+def bench_env(**kwargs):
+    """`livgym/LIVBench-v0` without Gymnasium's wrappers."""
+    return make_registered_env("livgym/LIVBench-v0", **kwargs)
+
 
 CLASSES, DEPTH = (1, 7, 9), 3
 FAILED = "71111-71111-71111@w64h4"
@@ -68,7 +75,7 @@ def test_both_checkers_pass_on_both_ids(table):
 
 
 def test_masked_episodes_reach_only_table_designs_and_get_the_table_score(table):
-    env = LIVBenchEnv(table=table, mode="build")
+    env = bench_env(table=table, mode="build")
     index = table_index(table)
     rng = np.random.default_rng(0)
     seen = set()
@@ -95,7 +102,7 @@ def test_masked_episodes_reach_only_table_designs_and_get_the_table_score(table)
 def test_designs_missing_from_the_table_are_masked_and_named(tmp_path):
     dropped = {"11111-11111@w64h4", "11111-91111@w64h4"}
     path = synthetic_table(tmp_path / "partial.json.gz", drop=dropped)
-    env = LIVBenchEnv(table=path)
+    env = bench_env(table=path)
     env.reset(options={"mode": "edit", "start": "11111@w64h4"})
     reachable = {env.space.describe(env.space.apply(env.design, int(a)).canonical())
                  for a in np.flatnonzero(env.action_masks()[1:]) + 1}
@@ -106,7 +113,7 @@ def test_designs_missing_from_the_table_are_masked_and_named(tmp_path):
 
 def test_known_optima_are_exact(table):
     optima = known_optima(table=table)
-    env = LIVBenchEnv(table=table)
+    env = bench_env(table=table)
     index = table_index(table)
     rewards, utilities = {}, {}
     for key, text in index.genomes.items():
@@ -135,11 +142,11 @@ def test_a_search_on_the_bench_spends_its_budget_and_regret_is_never_negative(ta
 
 def test_unknown_bench_arguments_are_named(table):
     with pytest.raises(ValueError, match=r"unknown argument\(s\) \['max_depth'\]"):
-        LIVBenchEnv(table=table, max_depth=8)
+        bench_env(table=table, max_depth=8)
     with pytest.raises(ValueError, match="unknown key"):
         SearchConfig(env_id="livgym/LIVBench-v0", space={"max_depth": 8})
     with pytest.raises(FileNotFoundError, match="nowhere.json.gz is missing"):
-        LIVBenchEnv(table="nowhere.json.gz")
+        bench_env(table="nowhere.json.gz")
 
 
 def test_the_shipped_table_covers_the_sub_space_and_matches_its_generating_config():
@@ -176,7 +183,7 @@ def test_a_shipped_row_is_reproduced_by_evaluating_it_again():
 def test_every_table_design_is_reachable_in_a_build_episode(table, which):
     """Breadth-first over build episodes (stop or max_edits end them): every row is a final design."""
     table = table if which == "synthetic" else None
-    env = LIVBenchEnv(table=table)
+    env = bench_env(table=table)
     space, index = env.space, table_index(table)
     frontier, finals = [space.build_start], {space.key(space.build_start)}
     seen = set(finals)

@@ -13,8 +13,8 @@ from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.methods.contract import SearchContext
 from livgym.controllers.methods.registry import get_method
-from livgym.controllers.methods.model_based import (
-    ModelBasedLoop, SurrogateSettings, enumerated_ceiling, model_based, parse_settings)
+from livgym.controllers.methods.model_based import SurrogateSettings, enumerated_ceiling, model_based, parse_settings
+from livgym.controllers.methods.model_based_loop import ModelBasedLoop
 from livgym.controllers.search import run_search
 from livgym.envs import DesignEnv, TableSearchSpace
 
@@ -188,12 +188,12 @@ def test_the_command_line_flag_sets_the_config_s_surrogate():
     assert not with_surrogate(config.with_overrides(method="evolution"), "auto").model_based()
 
 
-def test_the_readme_lists_the_settings_and_their_defaults():
+def test_the_docs_list_the_settings_and_their_defaults():
     from dataclasses import asdict
     from pathlib import Path
 
     import yaml
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split("```yaml\nsurrogate:", 1)[1].split("```", 1)[0]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "search.md").read_text()
+    block = page.split("```yaml\nsurrogate:", 1)[1].split("```", 1)[0]
     assert yaml.safe_load("surrogate:" + block)["surrogate"] == asdict(SurrogateSettings())

@@ -13,7 +13,8 @@ import livgym  # noqa: F401  (registers the envs)
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.search import run_search
 from livgym.envs import ENVS
-from livgym.envs.nk import NKLandscape, NKLandscapeEnv, NKLandscapeSpace, known_optimum
+from livgym.envs.build import make_registered_env
+from livgym.envs.nk import NKLandscape, NKLandscapeSpace, known_optimum
 
 SMALL = {"n": 8, "choices": 3, "k": 2, "seed": 1}
 
@@ -130,9 +131,9 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="is not 5 choice indices"):
         NKLandscapeSpace(n=5, choices=3, k=1).parse("1-2-3")
     with pytest.raises(ValueError, match="scores quality only"):
-        NKLandscapeEnv(objectives=["quality", "params"], **SMALL)
+        make_registered_env("livgym/NK-v0", objectives=["quality", "params"], **SMALL)
     with pytest.raises(ValueError, match=r"unknown argument\(s\) \['max_depth'\]"):
-        NKLandscapeEnv(max_depth=4, **SMALL)
+        make_registered_env("livgym/NK-v0", max_depth=4, **SMALL)
 
 
 @pytest.mark.parametrize("method", ["random", "evolution"])

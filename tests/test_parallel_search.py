@@ -100,10 +100,10 @@ def test_a_search_killed_with_sigkill_and_resumed_loses_and_repeats_no_evaluatio
 def test_final_design_names_exactly_the_design_a_step_evaluates():
     import numpy as np
 
-    from livgym.envs.liv.env import LIVDesignEnv
+    from livgym.envs.build import build_env
 
-    env = LIVDesignEnv(max_depth=4, fidelity="analytic", max_edits=3,
-                       objectives=["params", "cache_bytes"], constraints={"max_cache_bytes": 3e6})
+    env = build_env("livgym/Design-v0", {"max_depth": 4, "fidelity": "analytic"}, {
+        "max_edits": 3, "objectives": ["params", "cache_bytes"], "constraints": {"max_cache_bytes": 3e6}})
     rng = np.random.default_rng(0)
     env.reset(seed=0)
     for _ in range(400):

@@ -17,7 +17,8 @@ from livgym.controllers.methods.contract import SearchContext
 from livgym.controllers.methods.walks import plan_random_episode, replay
 from livgym.envs.design_env import DesignEnv
 from livgym.envs.liv.space import LIVSearchSpace
-from livgym.envs.livbench.bench import LIVBenchEnv, LIVBenchSpace
+from livgym.envs.build import build_env
+from livgym.envs.livbench.bench import LIVBenchSpace
 from livgym.envs.tables.space import TableSearchSpace
 from livgym.models.genome import Genome, Slot
 from livgym.models.registry import CLASSES_BY_ID
@@ -291,8 +292,8 @@ def test_dont_care_genes_are_ignored_and_forbidden_sharing_decodes_to_none():
 # -- the random baselines on LIVBench-v0 -------------------------------------------------------
 
 
-def bench_search(run, params, seed: int = 0, budget: int = 20) -> tuple[SearchTracker, LIVBenchEnv]:
-    env = LIVBenchEnv(max_edits=4)
+def bench_search(run, params, seed: int = 0, budget: int = 20) -> tuple[SearchTracker, DesignEnv]:
+    env = build_env("livgym/LIVBench-v0", env={"max_edits": 4})
     tracker = SearchTracker(env.objectives, budget)
     env.add_evaluation_callback(tracker)
     run(SearchContext(env, lambda: env, tracker, seed), params)

@@ -20,7 +20,8 @@ from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.methods.registry import METHODS
 from livgym.envs.design_env import DEFAULT_MAX_EDITS, DesignEnv
-from livgym.envs.space_spec import SPACE_ENV_ID, SpaceSpec, make_space_env
+from livgym.envs.build import build_env
+from livgym.envs.space_spec import SPACE_ENV_ID, SpaceSpec
 from livgym.envs.tables.synthetic import synthetic_csv, synthetic_rows, write_synthetic_csv
 from livgym.envs.tables.file import read_table_space
 from livgym.envs.tables.space import TableSearchSpace
@@ -135,12 +136,12 @@ def test_gym_make_takes_a_space_spec(landscape):
     _, reward, terminated, _, info = env.step(0)
     assert terminated and 0.0 <= reward <= 1.0 and set(info["objectives"]) == {"accuracy", "latency_ms"}
     nk = gym.make(SPACE_ENV_ID, space={"from": "nk", "n": 6, "k": 1})
-    assert type(nk.unwrapped).__name__ == "NKLandscapeEnv" and nk.unwrapped.max_edits == 6, "NK's own defaults"
-    factory = make_space_env(space={"from": "livgym.envs.nk:NKLandscapeSpace", "n": 5},
-                             objectives=[{"metric": "quality", "direction": "max", "ideal": 1.0, "nadir": 0.0}])
+    assert type(nk.unwrapped) is DesignEnv and nk.unwrapped.max_edits == 6, "NK's own defaults"
+    factory = build_env(SPACE_ENV_ID, {"from": "livgym.envs.nk:NKLandscapeSpace", "n": 5},
+                        {"objectives": [{"metric": "quality", "direction": "max", "ideal": 1.0, "nadir": 0.0}]})
     factory.reset(seed=0)
     assert factory.step(0)[2] and factory.space.landscape.n == 5
-    direct = make_space_env(space=read_table_space(landscape["table"]), objectives=OBJECTIVES, max_edits=3)
+    direct = build_env(SPACE_ENV_ID, read_table_space(landscape["table"]), {"objectives": OBJECTIVES, "max_edits": 3})
     assert direct.max_edits == 3
     with pytest.raises(ValueError, match="needs space="):
         gym.make(SPACE_ENV_ID)
@@ -301,9 +302,9 @@ def test_the_space_command_shows_a_table_and_a_config_s_objectives(landscape, tm
     assert "no such file" in capsys.readouterr().err
 
 
-def test_the_readme_walks_through_the_example_config():
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("### Your own search space"):readme.index("## LIV-Bench")]
+def test_the_docs_walk_through_the_example_config():
+    page = (REPO / "docs" / "spaces.md").read_text()
+    section = page[page.index("## Your own search space"):page.index("## LIV-Bench")]
     block = section.split("```yaml\n")[1].split("```")[0]
     shown, shipped = yaml.safe_load(block), yaml.safe_load((REPO / "runs" / "landscape.yaml").read_text())
     assert shown["space"]["from"] == "mydesigns.csv"

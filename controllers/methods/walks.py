@@ -38,7 +38,7 @@ def plan_random_episode(env: DesignEnv, rng: np.random.Generator, options: dict[
     """1..max_edits random allowed edits then stop (or `edits` of them), walked on `env` up to,
     not into, the step that evaluates; `replay` finishes it."""
     env.reset(options=options)
-    mode, start, actions = env.unwrapped._episode_mode, env.unwrapped.design, []
+    mode, start, actions = env.unwrapped.episode_mode, env.unwrapped.design, []
     for _ in range(int(rng.integers(1, env.max_edits + 1)) if edits is None else edits):
         action = random_edit(env, rng)
         if action is None:

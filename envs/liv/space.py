@@ -18,7 +18,6 @@ genes (expansion, repeat, window, kernel, short_conv).
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -26,13 +25,15 @@ import numpy as np
 from gymnasium import spaces
 
 from livgym.envs.liv.actions import HYPERPARAMETER_GENES, ActionCodec
-from livgym.envs.liv.encoding import STRUCTURE_GENES, LIVEncoding
+from livgym.envs.liv.arguments import check_space_arguments
+from livgym.envs.liv.encoding import LIVEncoding
+from livgym.envs.liv.features import gene_indices, genome_features, structure
 from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, AdditiveCost, analytic_metrics, efficiency
 from livgym.models.edits import apply_edit
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
-from livgym.models.genome import HARD_MAX_DEPTH, Genome, Slot
+from livgym.models.genome import Genome, Slot
 from livgym.models.reference import REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASS_IDS, CLASSES_BY_ID, HYPERPARAMETER_CHOICES, ClassGenome
 from livgym.models.sampling import sample_genome
@@ -46,78 +47,6 @@ from livgym.rewards.evaluation.store import EvaluationStore
 SLOT_FEATURES: tuple[str, ...] = ("liv_class", "featurizer_source", "feature_source", *HYPERPARAMETER_GENES)
 DEFAULT_BUILD_START = "91111"  # one gated-MLP (SwiGLU) block: a working model with no token mixing
 DEFAULT_FIDELITY = "zero-cost"  # milliseconds per design: the quickstart's; real searches name mad-lite
-
-
-@lru_cache(maxsize=4096)
-def _gene_indices(cg: ClassGenome) -> tuple[int, ...]:
-    """Choice index + 1 of each editable gene of a class genome (0 where the class ignores it)."""
-    used = cg.used_genes()
-    return tuple(HYPERPARAMETER_CHOICES[g].index(int(getattr(cg, g))) + 1 if g in used else 0
-                 for g in HYPERPARAMETER_GENES)
-
-
-
-
-def _structure(cg: ClassGenome) -> tuple[int, ...]:
-    vector = cg.to_vector()
-    return tuple(vector[i] for i in STRUCTURE_GENES)
-
-
-@lru_cache(maxsize=4096)
-def _class_column(classes: tuple[int, ...], cg: ClassGenome) -> int:
-    """The one-hot column (1-based; 0 is the empty slot) that stands for a normalised class
-    genome among `classes`: the first class whose registry genome it is, else the first with its
-    structure (the hyperparameter genes tell the rest), else `len(classes) + 1` ("other").
-    A function of the normalised genome alone, as the canonical hash is."""
-    for k, c in enumerate(classes):
-        if CLASSES_BY_ID[c].genome.normalized() == cg:
-            return k + 1
-    structure = _structure(cg)
-    for k, c in enumerate(classes):
-        if _structure(CLASSES_BY_ID[c].genome) == structure:
-            return k + 1
-    return len(classes) + 1
-
-
-_MAX_SEED = 2**63 - 1  # the store keeps seeds as SQLite integers
-
-
-def _check_arguments(**arguments: Any) -> None:
-    """Each `LIVSearchSpace` argument of the right type and range (they come from YAML configs),
-    or a ValueError naming it; the values' meaning (known classes, genomes) is checked after."""
-    a = arguments
-    _check_integer("max_depth", a["max_depth"], 1, HARD_MAX_DEPTH)
-    for name in ("width", "heads", "context_length", "vocab_size"):
-        _check_integer(name, a[name], 1)
-    _check_integer("eval_seed", a["eval_seed"], 0, _MAX_SEED)
-    if a["start_depth"] is not None:
-        _check_integer("start_depth", a["start_depth"], 1)
-    classes = a["classes"]
-    if classes is not None and (not isinstance(classes, (list, tuple)) or not all(_is_integer(c) for c in classes)):
-        raise ValueError(f"classes={classes!r} must be a list of LIV class ids ({CLASS_IDS[0]}..{CLASS_IDS[-1]})")
-    references = a["references"]
-    if references is not None and (not isinstance(references, (list, tuple))
-                                   or not all(isinstance(r, str) for r in references)):
-        raise ValueError(f"references={references!r} must be a list of reference genome names")
-    if not isinstance(a["fidelity"], str):
-        raise ValueError(f"fidelity={a['fidelity']!r} must be a fidelity name")
-    overrides = a["fidelity_overrides"]
-    if overrides is not None and (not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides)):
-        raise ValueError(f"fidelity_overrides={overrides!r} must be a mapping of evaluator config keys to values")
-    if a["store"] is not None and not isinstance(a["store"], (str, Path)):
-        raise ValueError(f"store={a['store']!r} must be a file path")
-    if not isinstance(a["build_start"], (str, Genome)):
-        raise ValueError(f"build_start={a['build_start']!r} must be a genome string")
-
-
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_integer(name: str, value: Any, low: int, high: int | None = None) -> None:
-    if not _is_integer(value) or value < low or (high is not None and value > high):
-        bound = f"in {low}..{high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name}={value!r} must be an integer {bound}")
 
 
 def _evaluation(result: EvaluationResult, cached: bool) -> Evaluation:
@@ -155,7 +84,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
                  vocab_size: int = DEFAULT_VOCAB_SIZE,
                  build_start: str | Genome = DEFAULT_BUILD_START, references: Sequence[str] | None = None,
                  start_depth: int | None = None) -> None:
-        _check_arguments(max_depth=max_depth, width=width, heads=heads, classes=classes, fidelity=fidelity,
+        check_space_arguments(max_depth=max_depth, width=width, heads=heads, classes=classes, fidelity=fidelity,
                          fidelity_overrides=fidelity_overrides, store=store, eval_seed=eval_seed,
                          context_length=context_length, vocab_size=vocab_size, build_start=build_start,
                          references=references, start_depth=start_depth)
@@ -257,7 +186,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
         layout = SharingLayout.of(genome.slots)
         for p, slot in enumerate(genome.slots):
             features[p, :3] = (slot.liv_class, p - layout.featurizer.producer(p), p - layout.feature.producer(p))
-            features[p, 3:] = _gene_indices(genome.slot_genome(p))
+            features[p, 3:] = gene_indices(genome.slot_genome(p))
         slot_mask = np.zeros(self.max_depth, dtype=np.int8)
         slot_mask[: genome.depth] = 1
         return {"slots": features.reshape(-1), "slot_mask": slot_mask}
@@ -401,7 +330,7 @@ class LIVSearchSpace(SearchSpace[Genome]):
         classes = set(self.codec.classes)
         if any(s.liv_class not in classes for s in genome.slots):
             return False
-        return all(_structure(genome.class_genome(c)) == _structure(CLASSES_BY_ID[c].genome)
+        return all(structure(genome.class_genome(c)) == structure(CLASSES_BY_ID[c].genome)
                    for c in genome.used_classes())
 
     def sample(self, rng: np.random.Generator) -> Genome:
@@ -426,29 +355,8 @@ class LIVSearchSpace(SearchSpace[Genome]):
         return self._features.get(genome, lambda: self._featurize(genome))
 
     def _featurize(self, genome: Genome) -> np.ndarray:
-        if genome.depth > self.max_depth:
-            raise ValueError(f"genome {genome.to_string()!r} has depth {genome.depth} > max_depth={self.max_depth}")
-        canon = genome.canonical()
-        classes, depth = self.codec.classes, self.max_depth
-        columns = len(classes) + 2  # empty, the classes, other
-        sizes = np.array([len(HYPERPARAMETER_CHOICES[g]) for g in HYPERPARAMETER_GENES], dtype=np.float64)
-        per_slot = np.zeros((depth, columns + 2 + len(sizes)), dtype=np.float64)
-        per_slot[canon.depth:, 0] = 1.0
-        histogram = np.zeros(columns - 1, dtype=np.float64)
-        layout = SharingLayout.of(canon.slots)
-        for p in range(canon.depth):
-            cg = canon.slot_genome(p)
-            column = _class_column(classes, cg.normalized())
-            per_slot[p, column] = 1.0
-            histogram[column - 1] += 1.0
-            per_slot[p, columns] = (p - layout.featurizer.producer(p)) / depth
-            per_slot[p, columns + 1] = (p - layout.feature.producer(p)) / depth
-            per_slot[p, columns + 2:] = np.asarray(_gene_indices(cg), dtype=np.float64) / sizes
-        metrics = self.cheap_metrics(genome)
-        values = np.array([metrics[name] for name in self._feature_metrics], dtype=np.float64)
-        out = np.concatenate([per_slot.reshape(-1), histogram / depth, [canon.depth / depth], np.log10(1.0 + values)])
-        out.flags.writeable = False
-        return out
+        return genome_features(genome, self.codec.classes, self.max_depth, self.cheap_metrics(genome),
+                               self._feature_metrics)
 
     @property
     def _feature_metrics(self) -> tuple[str, ...]:
@@ -500,6 +408,14 @@ class LIVSearchSpace(SearchSpace[Genome]):
     def designs(self) -> None:
         """None: the space is far too large to list."""
         return None
+
+    # -- the env's defaults ----------------------------------------------------------------------
+
+    def objective_overrides(self, objectives: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        """The fidelity's reference points for its own metrics (`Evaluator.objective_overrides`:
+        a zero-cost proxy's quality range), for the objectives given by name."""
+        names = [o for o in objectives if isinstance(o, str)] if isinstance(objectives, (list, tuple)) else []
+        return {name: dict(fields) for name, fields in self.evaluator.objective_overrides().items() if name in names}
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -2,14 +2,16 @@
 
 The space is the LIV space restricted to the table's classes, depth, width and heads
 (`livgym.envs.livbench.table.LIVBENCH_V0`), with the same flat action table as
-`livgym/Design-v0`. Hyperparameter steps are masked (the table holds registry class genomes
-only), and so is any edit whose result is not a row of the table, so unknown designs are
-unreachable. Every evaluation is a table lookup: thousands of episodes cost seconds. One rule
-differs from the Design env: a build episode does not end on reaching max depth (only stop or
-`max_edits` end it), so that every design of the table is reachable from the build start.
+`livgym/Design-v0` (both ids are `DesignEnv`s, `livgym.envs.registry`). Hyperparameter steps
+are masked (the table holds registry class genomes only), and so is any edit whose result is
+not a row of the table, so unknown designs are unreachable. Every evaluation is a table
+lookup: thousands of episodes cost seconds. One rule differs from the Design env: a build
+episode does not end on reaching max depth (only stop or `max_edits` end it), so that every
+design of the table is reachable from the build start.
 
 Objectives default to the table's own ranges (`bench_objective_overrides`): each metric's best
-value in the table has utility 1 and its worst 0, so no objective swamps the others. The known
+value in the table has utility 1 and its worst 0, so no objective swamps the others. Episodes
+allow max_depth + 4 edits unless told otherwise (`LIVBenchSpace.default_max_edits`). The known
 optima for a weighting (`known_optima`) make a run's regret and hypervolume ratio exact.
 
 For searches that do not walk edits the table lists its designs: `designs()` is every row (in
@@ -30,7 +32,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from livgym.envs.design_env import DesignEnv
 from livgym.envs.livbench.table import LIVBENCH_V0, load_table
 from livgym.envs.liv.space import DEFAULT_BUILD_START, LIVSearchSpace
 from livgym.envs.space import MODES, Evaluation
@@ -174,6 +175,16 @@ class LIVBenchSpace(LIVSearchSpace):
     def designs(self) -> list[Genome]:
         return list(self._rows)
 
+    # -- the env's defaults ----------------------------------------------------------------------
+
+    def default_max_edits(self) -> int:
+        """max_depth + 4: with it every design of the table is reachable from the build start (tested)."""
+        return self.max_depth + 4
+
+    def objective_overrides(self, objectives: Sequence[Any]) -> dict[str, dict[str, float]]:
+        """The table's own ranges (`bench_objective_overrides`) for the objectives given by name."""
+        return bench_objective_overrides(self.table_path, [o for o in objectives if isinstance(o, str)])
+
     #: the table holds registry class genomes only: the encoding pins the whole class-genome table
     _free_hyperparameters = False
 
@@ -246,32 +257,3 @@ def known_optima(weights: Sequence[float] = WEIGHTINGS["balanced"], objectives: 
     front = tuple(sorted(index.genomes[e.key] for e in archive.front()))
     return KnownOptima(tuple(objectives), tuple(float(w) for w in weights), index.genomes[best_key],
                        float(best_reward), front, archive.hypervolume())
-
-
-SPACE_ARGUMENTS: frozenset[str] = frozenset({"table", "build_start"})
-
-
-class LIVBenchEnv(DesignEnv):
-    __doc__ = DesignEnv.__doc__
-    space_arguments = SPACE_ARGUMENTS
-
-    def __init__(self, **kwargs: Any) -> None:
-        from livgym.envs.liv.env import split_arguments
-
-        space_kwargs, given_env_kwargs = split_arguments("livgym/LIVBench-v0", kwargs, SPACE_ARGUMENTS)
-        space = LIVBenchSpace(**space_kwargs)
-        env_kwargs = {"max_edits": space.max_depth + 4, **given_env_kwargs}
-        names = tuple(env_kwargs.get("objectives", DEFAULT_OBJECTIVE_NAMES))
-        table_refs = bench_objective_overrides(space.table_path, names)
-        given = dict(env_kwargs.get("objective_overrides") or {})
-        env_kwargs["objective_overrides"] = {**table_refs, **given}
-        super().__init__(space, **env_kwargs)
-
-
-class LIVBenchMOEnv(LIVBenchEnv):
-    """`LIVBenchEnv` with the objective utility vector as reward (MO-Gymnasium convention)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        if kwargs.get("vector_reward") is False:
-            raise ValueError("livgym/LIVBenchMO-v0 always has a vector reward; use livgym/LIVBench-v0 for a scalar one")
-        super().__init__(**{**kwargs, "vector_reward": True})
