@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from livgym.known_names import check_known
+
 RUN_FILE = "run.yaml"
 
 
@@ -43,8 +45,5 @@ class RunRecord:
             raise ValueError(f"{path}: is not valid YAML: {' '.join(str(err).split())}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+        check_known(data, {f.name for f in fields(cls)}, str(path))
         return cls(**{"livgym": "", "store": None, **data})

@@ -1,6 +1,6 @@
 """The command line starts light: `livgym --help`, `--version`, `genome show` and `genome classes`
-never import torch, SB3, W&B or scipy (each costs seconds), and the light list of method names
-the parsers offer is the registry's."""
+never import torch, SB3, W&B or scipy (each costs seconds), although the parsers offer the
+registries' names (`test_cli_registries`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 HEAVY = ("torch", "stable_baselines3", "sb3_contrib", "wandb", "scipy")
 COMMANDS = (["--help"], ["--version"], ["genome", "show", "transformer++"], ["genome", "classes"],
-            ["search", "--help"], ["compare", "--help"], ["evaluate", "--help"])
+            ["search", "--help"], ["compare", "--help"], ["evaluate", "--help"], ["space", "show", "--help"])
 
 PROBE = """
 import contextlib, io, json, sys
@@ -35,13 +35,6 @@ def test_cli_start_up_imports_no_heavy_module():
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert loaded == {key: [] for key in loaded}, f"heavy modules imported: {loaded}"
     assert len(loaded) == len(COMMANDS) + 1
-
-
-def test_the_light_method_names_are_the_registry_s():
-    from livgym.controllers.choices import BUILTIN_METHODS
-    from livgym.controllers.methods.registry import method_names
-
-    assert BUILTIN_METHODS == method_names()
 
 
 def test_a_method_unknown_to_the_registry_is_named_before_the_run_starts(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """The search-method contract: what a method is given (`SearchContext`) and what it declares
-(`SearchMethod`: a name, a frozen parameters dataclass and a run function).
+(`SearchMethod`: a name, a frozen parameters dataclass, a run function, a one-line summary, and
+whether model-based search is on for it by default).
 
 A method's run function `run(context, params) -> None` finishes designs through `context.env`
 (and, to roll out several envs at once, copies from `context.make_env`) until
@@ -19,23 +20,31 @@ def greedy(context: SearchContext, params: GreedyParams) -> None:
 
 register(SearchMethod("greedy", GreedyParams, greedy, "hill climbing by random edits"))
 ```
+
+This module imports nothing heavy (the parallel helpers load when a method first evaluates
+designs together), so that the registry's names are read without SB3 or torch.
 """
 
 from __future__ import annotations
 
-import types
+import importlib
 import typing
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from livgym.controllers.budget import SearchTracker
-from livgym.controllers.methods.parallel import Submitted, accept_together, evaluate_together, submit_together
-from livgym.envs.design_env import DesignEnv
-from livgym.rewards.backends import EvaluationBackend
+from livgym.known_names import check_known
+from livgym.rewards.config_types import checked
 
 if TYPE_CHECKING:
     from stable_baselines3.common.logger import KVWriter
+
+    from livgym.controllers.budget import SearchTracker
+    from livgym.controllers.methods.parallel import Submitted
+    from livgym.envs.design_env import DesignEnv
+    from livgym.rewards.backends import EvaluationBackend
+
+RunFunction = Callable[["SearchContext", Any], None]
 
 
 @dataclass(frozen=True)
@@ -57,14 +66,20 @@ class SearchContext:
     def evaluate_together(self, designs: Sequence[Any]) -> None:
         """Evaluate the designs the next steps will finish, as one backend batch (no more than
         the budget has left), so that stepping through them is a lookup; inline, nothing."""
+        from livgym.controllers.methods.parallel import evaluate_together
+
         evaluate_together([(self.env.space, d) for d in designs[:self.tracker.remaining]], self.backend)
 
     def submit_together(self, designs: Sequence[Any]) -> Submitted | None:
         """`evaluate_together` in two steps: queue the batch on the backend and return at once;
         `accept_together` waits for it. Batches queued meanwhile run behind it."""
+        from livgym.controllers.methods.parallel import submit_together
+
         return submit_together([(self.env.space, d) for d in designs[:self.tracker.remaining]], self.backend)
 
     def accept_together(self, submitted: Submitted | None) -> None:
+        from livgym.controllers.methods.parallel import accept_together
+
         accept_together(submitted, self.backend)
 
 
@@ -73,14 +88,38 @@ def param(default: Any, help: str, minimum: float | None = None, maximum: float 
     return field(default=default, metadata={"help": help, "minimum": minimum, "maximum": maximum})
 
 
+def load_target(target: Any, where: str) -> Any:
+    """What a `"module:attr"` target names, imported; anything else as it is."""
+    if not isinstance(target, str):
+        return target
+    module, sep, attr = target.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"{where}={target!r} must name an object as module:attr")
+    return getattr(importlib.import_module(module), attr)
+
+
 @dataclass(frozen=True)
 class SearchMethod:
-    """One entry of the method registry."""
+    """One entry of the method registry.
+
+    `params` and `run` may be given as `"module:attr"` targets, imported on first use, so that
+    the registry's names, summaries and model-based defaults are read without importing what
+    the methods need (SB3, torch, Optuna), as `livgym --help` does.
+    """
 
     name: str  # the config's `method:` value
-    params: type  # a frozen dataclass of the method's parameters (fields made with `param`)
-    run: Callable[[SearchContext, Any], None]
+    params_target: type | str  # a frozen dataclass of the method's parameters (fields made with `param`)
+    run_target: RunFunction | str  # the run function
     summary: str  # one line: what the method does
+    model_based: bool = False  # model-based search is on for it when a config leaves `surrogate.enabled` unset
+
+    @property
+    def params(self) -> type:
+        return load_target(self.params_target, f"method {self.name!r}: params")
+
+    @property
+    def run(self) -> RunFunction:
+        return load_target(self.run_target, f"method {self.name!r}: run")
 
     def defaults(self) -> Any:
         return self.params()
@@ -93,15 +132,16 @@ class SearchMethod:
         if not isinstance(given, Mapping):
             raise ValueError(f"{prefix}{section}: expected a mapping of parameters, got {type(given).__name__}: "
                              f"{given!r}")
-        known = {f.name: f for f in fields(self.params)}
-        unknown = sorted(set(given) - set(known))
-        if unknown:
-            raise ValueError(f"{prefix}{section}: unknown key(s) {unknown}; known: {sorted(known)}")
-        hints = typing.get_type_hints(self.params)
-        values = {key: _checked(f"{prefix}{section}.{key}", value, hints[key], _metadata(self.params, key))
-                  for key, value in given.items()}
+        params = self.params
+        check_known(given, {f.name for f in fields(params)}, f"{prefix}{section}")
+        hints = typing.get_type_hints(params)
+        values = {}
+        for key, value in given.items():
+            bounds = _metadata(params, key)
+            values[key] = checked(f"{prefix}{section}.{key}", value, hints[key], bounds.get("minimum"),
+                                  bounds.get("maximum"))
         try:
-            return self.params(**values)
+            return params(**values)
         except ValueError as err:  # a rule between parameters (`__post_init__`)
             raise ValueError(f"{prefix}{section}: {err}") from None
 
@@ -119,74 +159,3 @@ def _metadata(params: type, name: str) -> dict[str, Any]:
         if declared is not None:
             merged.update({k: v for k, v in declared.metadata.items() if v is not None})
     return merged
-
-
-def _checked(where: str, value: Any, hint: Any, metadata: Mapping[str, Any]) -> Any:
-    """`value` as the field's type (an integer is a number), within its bounds, or a ValueError."""
-    value = _as_type(where, value, hint)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        low, high = metadata.get("minimum"), metadata.get("maximum")
-        if low is not None and value < low:
-            raise ValueError(f"{where}={value!r} must be at least {low}")
-        if high is not None and value > high:
-            raise ValueError(f"{where}={value!r} must be at most {high}")
-    return value
-
-
-def _as_type(where: str, value: Any, hint: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is not type(None) and _accepts(value, option):
-                return _convert(value, option)
-    elif _accepts(value, hint):
-        return _convert(value, hint)
-    hint_text = " or ".join(_describe(o) for o in (typing.get_args(hint) if origin in (typing.Union, types.UnionType)
-                                                 else (hint,)))
-    advice = ""
-    if isinstance(value, str) and _is_number(value):
-        advice = f" (YAML reads {value} as text; write it with a decimal point, e.g. 1.0e-3)"
-    raise ValueError(f"{where}={value!r} must be {hint_text}{advice}")
-
-
-def _accepts(value: Any, hint: Any) -> bool:
-    if hint is Any:
-        return True
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is str:
-        return isinstance(value, str)
-    if (typing.get_origin(hint) or hint) in (dict, Mapping):
-        return isinstance(value, Mapping)
-    raise TypeError(f"parameter type {hint!r} is not supported (use bool, int, float, str or dict)")
-
-
-def _convert(value: Any, hint: Any) -> Any:
-    if hint is float:
-        return float(value)
-    if (typing.get_origin(hint) or hint) in (dict, Mapping):
-        return dict(value)
-    return value
-
-
-def _describe(hint: Any) -> str:
-    if hint is type(None):
-        return "null"
-    names = {bool: "true or false", int: "an integer", float: "a number", str: "text"}
-    return names.get(hint, "a mapping")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-

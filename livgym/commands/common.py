@@ -1,9 +1,12 @@
 """What several sub-commands share: the search config argument, the evaluation store's location,
-`--store` and `--wandb`, genomes named on the command line, and `--device`.
+`--store` and `--wandb`, genomes named on the command line, `--device`, and the registries'
+names the parsers offer.
 
 Sub-commands import from here, never from each other, so each stays one command. Parsers are
 built from light modules only; what a command needs of torch, SB3 or W&B it imports when it
-runs, so `livgym --help` and the genome commands start in a fraction of a second.
+runs, so `livgym --help` and the genome commands start in a fraction of a second. Every list of
+names in a help text is read from its registry (fidelities, methods, shipped spaces,
+objectives), never written out here, so a name registered there is offered here.
 """
 
 from __future__ import annotations
@@ -12,24 +15,44 @@ import argparse
 import difflib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from livgym.controllers.choices import DEFAULT_WANDB_MODE, WANDB_MODES
-from livgym.models.genes import HEADS
+from livgym.controllers.methods.registry import METHODS
+from livgym.envs import SPACES
+from livgym.envs.tables.file import CHOICE_PREFIX, SUFFIXES
+from livgym.models.genes import DEFAULT_HEADS, DEFAULT_WIDTH, HEADS
 from livgym.models.genome import Genome
-from livgym.models.reference import REFERENCE_GENOMES, reference_genome
+from livgym.models.reference import DEFAULT_DEPTH, REFERENCE_GENOMES, reference_genome
 from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.objectives import DEFAULT_OBJECTIVES
 
 if TYPE_CHECKING:
     from livgym.controllers.config import SearchConfig
 
 DEFAULT_STORE = os.path.join("runs", "evaluations.sqlite")
 STORE_VARIABLE = "LIVGYM_STORE"  # the environment variable that moves every command's default store
-HEAD_DIM = 64  # --heads defaults to width / 64 when --width is given
+HEAD_DIM = DEFAULT_WIDTH // DEFAULT_HEADS  # --heads defaults to width / HEAD_DIM when --width is given
+
+
+def names(registry: Iterable[str]) -> str:
+    """A registry's names as a help text lists them (`a, b, c`), read when a parser is built, so
+    that a name registered at run time before then is offered too."""
+    return ", ".join(registry)
+
+
+def method_table() -> str:
+    """The registered methods and what each does, as a search command's `--help` ends (its parser
+    built with `argparse.RawDescriptionHelpFormatter`, which keeps the rows)."""
+    width = max(len(name) for name in METHODS)
+    rows = [f"  {name:<{width}}  {method.summary}" for name, method in METHODS.items()]
+    return "\n".join(["methods:", *rows])
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", nargs="?", help="YAML config file (default: the built-in defaults)")
+    parser.add_argument("config", nargs="?", help="YAML config file (default: the built-in defaults); its "
+                        f"env.objectives name objectives from {names(DEFAULT_OBJECTIVES)}, or declare them "
+                        "against a metric of the space")
 
 
 def load_config(path: str | None) -> SearchConfig:
@@ -39,14 +62,11 @@ def load_config(path: str | None) -> SearchConfig:
     return SearchConfig.from_yaml(path) if path else SearchConfig()
 
 
-SPACE_HELP = ("the design space, replacing the config's: a shipped one (liv, livbench, nk), a table file "
-              "(.csv, .json, .parquet; choice columns named choice_*) or module:factory; the config's env section "
-              "(objectives) stays")
-
-
 def add_space_argument(parser: argparse.ArgumentParser) -> None:
     """`--space SPEC`; a command applies it with `with_space`."""
-    parser.add_argument("--space", metavar="SPEC", help=SPACE_HELP)
+    parser.add_argument("--space", metavar="SPEC", help=f"the design space, replacing the config's: a shipped one "
+                        f"({names(SPACES)}), a table file ({names(SUFFIXES)}; choice columns named "
+                        f"{CHOICE_PREFIX}*) or module:factory; the config's env section (objectives) stays")
 
 
 def with_space(config: SearchConfig, spec: str | None) -> SearchConfig:
@@ -60,14 +80,15 @@ def check_runnable(config: SearchConfig) -> None:
     config.make_env().close()
 
 
-SURROGATE_CHOICES = {"on": True, "off": False, "auto": None}  # auto: on for the RL methods
+SURROGATE_CHOICES = {"on": True, "off": False, "auto": None}  # auto: each method's registry default
 
 
 def add_surrogate_argument(parser: argparse.ArgumentParser) -> None:
     """`--surrogate on|off|auto`: model-based search (the config's `surrogate.enabled`)."""
     parser.add_argument("--surrogate", choices=tuple(SURROGATE_CHOICES),
                         help="model-based search: the method learns on a surrogate of the evaluator and only its "
-                             "best proposals are evaluated for real (default: the config's; auto: on for RL methods)")
+                             "best proposals are evaluated for real (default: the config's; auto: on for "
+                             f"{names(n for n, method in METHODS.items() if method.model_based)})")
 
 
 def with_surrogate(config: SearchConfig, choice: str | None) -> SearchConfig:
@@ -114,8 +135,9 @@ def resolve_genome(text: str, width: int | None = None, heads: int | None = None
     if heads is None and width is not None:
         heads = default_heads(width)
     if text.lower() in REFERENCE_GENOMES:
-        return reference_genome(text.lower(), depth=24 if depth is None else depth,
-                                width=768 if width is None else width, heads=12 if heads is None else heads)
+        return reference_genome(text.lower(), depth=DEFAULT_DEPTH if depth is None else depth,
+                                width=DEFAULT_WIDTH if width is None else width,
+                                heads=DEFAULT_HEADS if heads is None else heads)
     if depth is not None:
         raise ValueError(f"--depth applies to reference names ({', '.join(REFERENCE_GENOMES)}), not to {text!r}")
     path = Path(text)

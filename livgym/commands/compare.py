@@ -21,19 +21,21 @@ from livgym.commands.common import (
     add_wandb_argument,
     check_runnable,
     load_config,
+    method_table,
     store_path,
     wandb_mode,
     with_space,
     with_surrogate,
 )
-from livgym.controllers.choices import BUILTIN_METHODS
+from livgym.controllers.methods.registry import METHODS
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("compare", help="run several search methods at the same budget and seeds")
+    parser = commands.add_parser("compare", help="run several search methods at the same budget and seeds",
+                                 epilog=method_table(), formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_argument(parser)
     parser.add_argument("--methods", default="maskable_ppo,random,evolution,nsga2",
-                        help=f"comma-separated, from {', '.join(BUILTIN_METHODS)}; all: every registered method")
+                        help="comma-separated, from the methods below; all: every registered method")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--budget", type=int, help="unique evaluations per run (default: the config's)")
     add_space_argument(parser)
@@ -54,9 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds {args.seeds}: give at least 1")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if methods == ["all"]:
-        from livgym.controllers.methods.registry import method_names
-
-        methods = list(method_names())
+        methods = list(METHODS)
     check_methods(methods)
     check_runnable(config)
     out = args.out or Path("runs") / config.name / time.strftime("compare-%Y%m%d-%H%M%S")

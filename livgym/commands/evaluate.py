@@ -15,15 +15,25 @@ import time
 import yaml
 
 from livgym.commands.common import add_store_argument, device_override, resolve_genome, store_path
-from livgym.rewards.evaluation.evaluator import make_evaluator
+from livgym.rewards.evaluation.evaluator import SHIPPED_FIDELITIES, make_evaluator
 from livgym.rewards.evaluation.store import EvaluationStore
+
+DEFAULT_FIDELITY = "mad-lite"  # the quality proxy real searches use
+
+
+def fidelity_table() -> str:
+    """The shipped fidelities and what each measures, as `--help` ends."""
+    width = max(len(name) for name in SHIPPED_FIDELITIES)
+    rows = [f"  {name:<{width}}  {shipped.summary}" for name, shipped in SHIPPED_FIDELITIES.items()]
+    return "\n".join(["fidelities:", *rows])
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("evaluate", help="evaluate a genome at a fidelity (stored, cached)")
+    parser = commands.add_parser("evaluate", help="evaluate a genome at a fidelity (stored, cached)",
+                                 epilog=fidelity_table(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("genome", help="a reference name, a genome string, or a genome JSON file")
-    parser.add_argument("--fidelity", default="mad-lite", help="mad-lite, mad-lite-short, mad-lite-long, "
-                        "byte-lm, zero-cost, efficiency, analytic (default mad-lite)")
+    parser.add_argument("--fidelity", default=DEFAULT_FIDELITY,
+                        help="one of the fidelities below (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override an evaluator config field (repeatable)")

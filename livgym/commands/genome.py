@@ -12,8 +12,9 @@ import json
 
 from livgym.commands.common import HEAD_DIM, default_heads, resolve_genome
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, Efficiency, efficiency
+from livgym.models.genes import DEFAULT_WIDTH
 from livgym.models.genome import Genome
-from livgym.models.reference import REFERENCE_GENOMES, reference_genome
+from livgym.models.reference import DEFAULT_DEPTH, REFERENCE_GENOMES, reference_genome
 from livgym.models.registry import CLASSES_BY_ID, LIV_CLASSES
 
 
@@ -24,9 +25,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     show = sub.add_parser("show", help="print a genome and its params / cache / FLOPs")
     show.add_argument("genome", help="a reference name (%s), a genome string, or a JSON file"
                       % ", ".join(REFERENCE_GENOMES))
-    show.add_argument("--width", type=int, help="model width (default: the genome's own, 768 for references)")
+    show.add_argument("--width", type=int,
+                      help=f"model width (default: the genome's own, {DEFAULT_WIDTH} for references)")
     show.add_argument("--heads", type=int, help=f"attention heads (default: width / {HEAD_DIM} when --width is given)")
-    show.add_argument("--depth", type=int, help="number of slots, for a reference name (default 24)")
+    show.add_argument("--depth", type=int, help=f"number of slots, for a reference name (default {DEFAULT_DEPTH})")
     show.add_argument("--context-length", type=int, nargs="+", default=[DEFAULT_CONTEXT_LENGTH], metavar="L",
                       help=f"context length(s) for cache and FLOPs (default {DEFAULT_CONTEXT_LENGTH})")
     show.add_argument("--bytes-per-value", type=int, default=2, help="cache bytes per value (default 2: 16-bit)")
@@ -39,9 +41,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     classes.set_defaults(run=run_classes)
 
     refs = sub.add_parser("references", help="list the reference genomes with their costs")
-    refs.add_argument("--width", type=int, default=768)
+    refs.add_argument("--width", type=int, default=DEFAULT_WIDTH)
     refs.add_argument("--heads", type=int)
-    refs.add_argument("--depth", type=int, default=24)
+    refs.add_argument("--depth", type=int, default=DEFAULT_DEPTH)
     refs.add_argument("--context-length", type=int, default=DEFAULT_CONTEXT_LENGTH)
     refs.set_defaults(run=run_references)
 

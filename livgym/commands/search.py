@@ -23,12 +23,12 @@ from livgym.commands.common import (
     check_runnable,
     device_override,
     load_config,
+    method_table,
     store_path,
     wandb_mode,
     with_space,
     with_surrogate,
 )
-from livgym.controllers.choices import BUILTIN_METHODS
 from livgym.envs import ENVS
 from livgym.envs.liv.space import DEFAULT_FIDELITY
 from livgym.rewards.backends import BACKEND_KINDS
@@ -38,9 +38,10 @@ if TYPE_CHECKING:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("search", help="search for designs with an RL controller or a baseline")
+    parser = commands.add_parser("search", help="search for designs with an RL controller or a baseline",
+                                 epilog=method_table(), formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_argument(parser)
-    parser.add_argument("--method", help=f"override the config's method: {', '.join(BUILTIN_METHODS)}")
+    parser.add_argument("--method", help="override the config's method: one of the methods below")
     parser.add_argument("--budget", type=int, help="override the number of unique evaluations (with --resume: "
                         "extend a run to this budget)")
     parser.add_argument("--seed", type=int, help="override the seed")

@@ -15,7 +15,8 @@ import argparse
 import math
 from pathlib import Path
 
-from livgym.commands.common import load_config
+from livgym.commands.common import load_config, names
+from livgym.envs import SPACES
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
@@ -25,7 +26,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                                "or write the example table")
     actions = parser.add_subparsers(dest="space_command", required=True, metavar="ACTION")
     show = actions.add_parser("show", help="a space's designs, choices, metric ranges (and a config's objectives)")
-    show.add_argument("spec", help="a space spec (runs/landscape.csv, nk, livbench, module:factory) or a config .yaml")
+    show.add_argument("spec", help=f"a space spec (a shipped space: {names(SPACES)}; a table file such as "
+                      "runs/landscape.csv; module:factory) or a config .yaml")
     show.set_defaults(run=run_show)
     example = actions.add_parser("example", help="write the example table (a seeded synthetic landscape) as CSV")
     example.add_argument("file", type=Path, help="where to write it, e.g. mydesigns.csv")

@@ -12,7 +12,7 @@ import time
 import traceback
 from abc import ABC, abstractmethod
 from dataclasses import asdict, fields, is_dataclass, replace
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, NamedTuple
 
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE
 from livgym.models.genome import Genome
@@ -89,6 +89,26 @@ class Evaluator(ABC):
 
 # fidelity name -> factory(**overrides) -> Evaluator
 FIDELITIES: dict[str, Callable[..., Evaluator]] = {}
+
+
+class ShippedFidelity(NamedTuple):
+    module: str  # the module of `livgym.rewards.evaluators` whose import registers its factory (torch)
+    summary: str  # one line: what it measures
+
+
+#: the fidelities this package ships, the only list of them: `livgym.rewards.evaluators` imports
+#: each module (registering its factories in `FIDELITIES`), and the command line and the docs
+#: name them from here without importing torch (a test checks this and `FIDELITIES` agree)
+SHIPPED_FIDELITIES: dict[str, ShippedFidelity] = {
+    "mad-lite": ShippedFidelity("mad_lite", "MAD's six synthetic tasks at proxy scale (600 updates, mixture)"),
+    "mad-lite-short": ShippedFidelity("mad_lite", "the same with a quarter of the updates"),
+    "mad-lite-long": ShippedFidelity("mad_lite", "the same with four times the updates (the fidelity reference)"),
+    "livbench": ShippedFidelity("mad_lite", "LIV-Bench's table fidelity: three MAD tasks, 48 updates each"),
+    "byte-lm": ShippedFidelity("byte_lm", "held-out bits per byte on the Python standard library's source"),
+    "zero-cost": ShippedFidelity("zero_cost", "grad_norm / snip / synflow at initialisation"),
+    "efficiency": ShippedFidelity("efficiency", "analytic params / cache / FLOPs and measured decode latency"),
+    "analytic": ShippedFidelity("efficiency", "the analytic metrics alone (microseconds)"),
+}
 
 
 def register_fidelity(name: str, factory: Callable[..., Evaluator]) -> None:

@@ -1,14 +1,13 @@
-"""Evaluator implementations; importing this package registers every fidelity.
+"""Evaluator implementations; importing this package registers every shipped fidelity.
 
-| fidelity        | what it measures                                                  |
-|-----------------|-------------------------------------------------------------------|
-| mad-lite        | MAD's six synthetic tasks at proxy scale (600 updates, mixture)     |
-| mad-lite-short  | the same with a quarter of the updates                             |
-| mad-lite-long   | the same with four times the updates (the fidelity reference)      |
-| byte-lm         | held-out bits per byte on the Python standard library's source     |
-| zero-cost       | grad_norm / snip / synflow at initialisation                      |
-| efficiency      | analytic params / cache / FLOPs and measured decode latency       |
-| analytic        | the analytic metrics alone (microseconds)                         |
+Which fidelities there are, and what each measures, is `SHIPPED_FIDELITIES` in
+`livgym.rewards.evaluation.evaluator` (also `livgym evaluate --help`): this package imports each
+module that table names, in name order.
 """
 
-from livgym.rewards.evaluators import byte_lm, efficiency, mad_lite, zero_cost  # noqa: F401
+import importlib
+
+from livgym.rewards.evaluation.evaluator import SHIPPED_FIDELITIES
+
+for _module in sorted({shipped.module for shipped in SHIPPED_FIDELITIES.values()}):
+    importlib.import_module(f"{__name__}.{_module}")
