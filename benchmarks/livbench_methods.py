@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from common import machine, markdown_table
+from livgym.controllers.reporting.stats import mean_interval, t_half_width, welch_p
 
 METHODS = ("maskable_ppo", "random", "evolution", "nsga2", "ppo", "a2c")
 CHECKPOINTS = (50, 100, 300, 1000)
@@ -64,13 +64,6 @@ def held(values: list[float], budget: int) -> np.ndarray:
     """A curve of `budget` points, held flat after a run that stopped early (it found no more)."""
     v = np.asarray(values, dtype=np.float64)
     return np.concatenate([v, np.full(budget - len(v), v[-1])]) if len(v) < budget else v[:budget]
-
-
-def interval(values: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the 95 % t-interval."""
-    n = len(values)
-    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n) if n > 1 else float("nan")
-    return float(values.mean()), float(half)
 
 
 def main() -> None:
@@ -118,8 +111,8 @@ def main() -> None:
                    sum(len(r["best_reward"]) < args.budget for r in runs))
     rows = []
     for m in methods:
-        cells = [f"{mean:.4f} [{half:.4f}]" for c in marks for mean, half in [interval(regret[m][:, c - 1])]]
-        cells += [f"{mean:.3f} [{half:.3f}]" for c in marks for mean, half in [interval(ratio[m][:, c - 1])]]
+        cells = [f"{mean:.4f} [{half:.4f}]" for c in marks for mean, half in [mean_interval(regret[m][:, c - 1])]]
+        cells += [f"{mean:.3f} [{half:.3f}]" for c in marks for mean, half in [mean_interval(ratio[m][:, c - 1])]]
         seconds, revisits, stopped = meta[m]
         rows.append([m, len(regret[m]), *cells, f"{seconds:.0f}", f"{revisits:.0f}", stopped])
     print("mean [95 % CI half-width] over seeds after n unique evaluations\n")
@@ -131,8 +124,7 @@ def main() -> None:
             tests = []
             for c in marks:
                 a, b = regret["maskable_ppo"][:, c - 1], regret[other][:, c - 1]
-                p = 1.0 if np.std(a) == np.std(b) == 0 else stats.ttest_ind(a, b, equal_var=False).pvalue
-                tests.append(f"@{c}: {a.mean() - b.mean():+.4f} (p = {p:.3g})")
+                tests.append(f"@{c}: {a.mean() - b.mean():+.4f} (p = {welch_p(a, b):.3g})")
             print(f"- regret of maskable_ppo minus {other}, Welch's two-sided p: " + "; ".join(tests))
     plot(regret, ratio, args.budget, args.seeds, args.plot)
     print(f"\nplot: {args.plot}")
@@ -150,8 +142,7 @@ def plot(regret: dict, ratio: dict, budget: int, seeds: int, path: Path) -> None
                               (axes[1], ratio, "hypervolume / true front's")):
         for method, values in series.items():
             mean = values.mean(axis=0)
-            n = values.shape[0]
-            half = stats.t.ppf(0.975, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
+            half = t_half_width(values)
             line, = ax.plot(x, mean, label=method)
             ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2)
         ax.set_xscale("log")

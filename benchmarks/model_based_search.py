@@ -37,10 +37,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
-from livbench_methods import held, interval
+from livbench_methods import held
 from common import machine, markdown_table
+from livgym.controllers.reporting.stats import mean_interval, t_half_width, welch_p
 
 HERE = Path(__file__).resolve().parent
 LANDSCAPES = ("livbench", "nk")
@@ -139,16 +139,8 @@ def curve(run: dict, key: str, budget: int) -> np.ndarray:
 def cell(values: np.ndarray, digits: int) -> str:
     if np.isnan(values).any():
         return "not run"
-    mean, half = interval(values)
+    mean, half = mean_interval(values)
     return f"{mean:.{digits}f} ± {half:.{digits}f}"
-
-
-def welch(a: np.ndarray, b: np.ndarray) -> float:
-    if len(a) < 2 or len(b) < 2:
-        return float("nan")
-    if np.std(a) == 0 and np.std(b) == 0:
-        return 1.0 if a.mean() == b.mean() else 0.0
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
 
 def report(landscape: str, methods: list[str], seeds: dict[str, int], budget: int, out: Path) -> dict:
@@ -187,7 +179,7 @@ def report(landscape: str, methods: list[str], seeds: dict[str, int], budget: in
         for other in [m for m in regret if m != "mb_maskable_ppo"]:
             a, b = regret["mb_maskable_ppo"], regret[other]
             lines.append([other, *("not run" if np.isnan(a[:, c - 1]).any() or np.isnan(b[:, c - 1]).any() else
-                                   f"{a[:, c - 1].mean() - b[:, c - 1].mean():+.4f} (p = {welch(a[:, c - 1], b[:, c - 1]):.3g})"
+                                   f"{a[:, c - 1].mean() - b[:, c - 1].mean():+.4f} (p = {welch_p(a[:, c - 1], b[:, c - 1]):.3g})"
                                    for c in marks)])
         print(markdown_table(["against", *(f"@ {c}" for c in marks)], lines))
     return {"regret": regret, "ratio": ratio}
@@ -205,8 +197,7 @@ def plot(results: dict, budget: int, path: Path) -> None:
         for ax, key, label in ((axes[row, 0], "regret", "regret"), (axes[row, 1], "ratio", "hypervolume ratio")):
             for method, values in series[key].items():
                 mean = values.mean(axis=0)
-                n = values.shape[0]
-                half = stats.t.ppf(0.975, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else 0 * mean
+                half = t_half_width(values, single=0.0)  # one seed: no band
                 line, = ax.plot(x, mean, label=method)
                 ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.15)
             ax.set_xscale("log")

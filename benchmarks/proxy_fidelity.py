@@ -33,6 +33,7 @@ import torch
 from scipy import stats
 
 from common import machine, markdown_table
+from livgym.controllers.reporting.stats import bootstrap_interval
 from livgym.models import Genome, apply_edit, efficiency, reference_genome, valid_edits, REFERENCE_GENOMES
 from livgym.rewards.evaluation.evaluator import make_evaluator
 from livgym.rewards.evaluation.dataset import DATA_DIR, SUFFIX, export_dataset, import_dataset
@@ -137,22 +138,11 @@ def main() -> None:
     report(args.store, genomes, args.fidelities)
 
 
-def kendall_interval(pairs: list[tuple[float, float]], resamples: int = 2000) -> tuple[float, float]:
-    """95 % percentile-bootstrap interval of Kendall tau over genomes (resampled in pairs, seeded):
+def kendall_interval(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """95 % percentile-bootstrap interval of Kendall tau over genomes (resampled in pairs, seed 0):
     with two dozen genomes a tau is uncertain by about +-0.2, which a target of 0.6 must be read against.
-    Written out rather than `scipy.stats.bootstrap`, which turns the whole interval into NaN when
-    any resample draws a single genome over and over (tau undefined); those resamples are dropped."""
-    rng = random.Random(0)
-    taus = []
-    for _ in range(resamples):
-        drawn = [pairs[rng.randrange(len(pairs))] for _ in pairs]
-        tau = stats.kendalltau(*zip(*drawn)).statistic
-        if tau == tau:
-            taus.append(tau)
-    if not taus:
-        return float("nan"), float("nan")
-    taus.sort()
-    return taus[int(0.025 * (len(taus) - 1))], taus[int(0.975 * (len(taus) - 1))]
+    Resamples that draw a single genome over and over (tau undefined) are dropped."""
+    return bootstrap_interval(pairs, lambda drawn: stats.kendalltau(*zip(*drawn)).statistic)
 
 
 def report(store_path: str, genomes: list[Genome], fidelities: list[str]) -> None:

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from common import markdown_table
-from livbench_methods import interval
-from model_based_search import curve, optimum, welch
+from livgym.controllers.reporting.stats import mean_interval, welch_p
+from model_based_search import curve, optimum
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "ppo_tuning"
@@ -87,8 +87,8 @@ def main() -> None:
         method, settings = SETTINGS[name]
         base = table.get("ppo-default" if method == "mb_ppo" else "default")
         found = int(np.sum(np.any(r[:, :50] <= 1e-6, axis=1)))
-        p = "" if base is None or base is r else f"{welch(r[:, 49], base[:, 49]):.2g}"
-        cells = [f"{m:.4f} ± {h:.4f}" for m, h in (interval(r[:, c - 1]) for c in (25, 50))]
+        p = "" if base is None or base is r else f"{welch_p(r[:, 49], base[:, 49]):.2g}"
+        cells = [f"{m:.4f} ± {h:.4f}" for m, h in (mean_interval(r[:, c - 1]) for c in (25, 50))]
         rows.append([method, json.dumps(settings) if settings else "runs/livbench.yaml's", len(r),
                      f"{found}/{len(r)}", *cells, p])
     print(f"\nLIV-Bench, quality-first, seeds {SEEDS.start}-{SEEDS.stop - 1}, model-based, budget {args.budget}\n")

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import stats
 
 from common import machine, markdown_table
+from livgym.controllers.reporting.stats import mean_interval
 from livgym.envs.livbench.bench import LIVBenchSpace
 from livgym.envs.nk import NKLandscapeSpace
 from livgym.controllers.methods.surrogate import SURROGATE_MODELS, make_surrogate
@@ -40,12 +41,8 @@ NK_TEST = 2000
 
 
 def interval(values: list[float]) -> tuple[float, float, float]:
-    """Mean and 95 % t interval of `values` (over seeds)."""
-    a = np.asarray(values, dtype=np.float64)
-    mean = float(a.mean())
-    if len(a) < 2:
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a)))
+    """Mean and 95 % t interval of `values` (over seeds): (mean, low, high), a point with one seed."""
+    mean, half = mean_interval(values, single=0.0)
     return mean, mean - half, mean + half
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy import stats
 
 from livgym.controllers.budget import SearchTracker
 from livgym.controllers.config import SearchConfig
 from livgym.controllers.methods.registry import method_names
+from livgym.controllers.reporting.stats import t_half_width, welch_p
 from livgym.controllers.search import run_search
 
 SERIES: tuple[str, ...] = ("best_reward", "hypervolume")
@@ -45,8 +45,7 @@ class Comparison:
                 values = self.curves[method][series][:, at - 1]
                 n = len(values)
                 std = float(np.std(values, ddof=1)) if n > 1 else 0.0
-                half = float(stats.t.ppf(0.975, n - 1) * std / np.sqrt(n)) if n > 1 else float("nan")
-                out[method][series] = (float(np.mean(values)), std, half)
+                out[method][series] = (float(np.mean(values)), std, float(t_half_width(values)))
         return out
 
 
@@ -135,11 +134,8 @@ def comparison_table(comparison: Comparison) -> str:
 
 
 def welch(comparison: Comparison, a: str, b: str, series: str) -> float:
-    """Two-sided p of Welch's t-test between two methods' final values of a series."""
-    x, y = comparison.curves[a][series][:, -1], comparison.curves[b][series][:, -1]
-    if np.std(x) == 0 and np.std(y) == 0:
-        return 1.0 if np.mean(x) == np.mean(y) else 0.0
-    return float(stats.ttest_ind(x, y, equal_var=False).pvalue)
+    """Two-sided p of Welch's t-test between two methods' final values of a series (`welch_p`)."""
+    return welch_p(comparison.curves[a][series][:, -1], comparison.curves[b][series][:, -1])
 
 
 def plot_comparison(comparison: Comparison, path: Path) -> Path:
@@ -158,7 +154,7 @@ def plot_comparison(comparison: Comparison, path: Path) -> Path:
             mean = values.mean(axis=0)
             line, = ax.plot(x, mean, label=method)
             if n > 1:
-                half = stats.t.ppf(0.975, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
+                half = t_half_width(values)
                 low, high = SERIES_BOUNDS.get(series, (-np.inf, np.inf))
                 ax.fill_between(x, np.clip(mean - half, low, high), np.clip(mean + half, low, high),
                                 color=line.get_color(), alpha=0.2)

@@ -1,2 +1,3 @@
-"""What a search reports: plots, W&B tracking and the progress bar.
+"""What a search reports: the run folder's files (`run_report`), plots, W&B tracking, the
+progress bar, and the statistics every report's tables use (`stats`).
 """
