@@ -21,7 +21,7 @@ The default (`DEFAULT_SURROGATE`) is "random_forest": `benchmarks/surrogate_choi
 measured the candidates by held-out Kendall tau on LIV-Bench and on the NK landscape after
 25-300 training designs, and the forest ranked best or tied best on LIV-Bench at every size
 and within noise of the best on NK, at a fraction of the bagged boosting's fit time (details
-next to the constant and in benchmarks/RESULTS.md, "Surrogate model choice").
+next to the constant and in benchmarks/history/surrogate-choice.md).
 
 Small and awkward data: each column drops its NaN rows on its own; a column with one finite
 value, or with a constant one, predicts that value everywhere with a wide std (the prior:
