@@ -21,6 +21,7 @@ from livgym.controllers.config import SearchConfig
 from livgym.controllers.methods.registry import method_names
 from livgym.controllers.reporting.stats import t_half_width, welch_p
 from livgym.controllers.search import run_search
+from livgym.known_names import check_known
 
 SERIES: tuple[str, ...] = ("best_reward", "hypervolume")
 #: series with a range their bands are clipped to (a t-interval knows nothing of the bound)
@@ -51,10 +52,9 @@ class Comparison:
 
 def check_methods(methods: Sequence[str]) -> None:
     """A ValueError naming the methods that are not registered, or saying none were given."""
-    unknown = [m for m in methods if m not in method_names()]
-    if unknown or not methods:
-        raise ValueError(f"--methods: unknown method(s) {unknown}; known: {list(method_names())}" if unknown
-                         else "--methods: give at least one method")
+    check_known(methods, list(method_names()), "--methods", "method")
+    if not methods:
+        raise ValueError("--methods: give at least one method")
 
 
 def run_compare(config: SearchConfig, methods: Sequence[str], seeds: Sequence[int], budget: int,

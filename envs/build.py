@@ -12,11 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from livgym.envs.design_env import ENV_ARGUMENTS, DesignEnv, split_arguments
+from livgym.envs.design_env import ENV_ARGUMENTS, DesignEnv
 from livgym.envs.registry import ENVS, SPACE_ENV_ID, SPACES, EnvKind
 from livgym.envs.space import SearchSpace
 from livgym.envs.space_spec import SpaceSpec
 from livgym.envs.tables.file import SUFFIXES
+from livgym.known_names import check_known
 
 
 def build_env(env_id: str, space: Any = None, env: Mapping[str, Any] | None = None,
@@ -42,8 +43,8 @@ def build_env(env_id: str, space: Any = None, env: Mapping[str, Any] | None = No
     space_arguments = dict(space or {})
     if store is not None and kind.store:
         space_arguments["store"] = store
-    _check_names(f"{env_id}: space", space_arguments, kind.space_arguments)
-    _check_names(f"{env_id}: env", env, ENV_ARGUMENTS)
+    check_known(space_arguments, kind.space_arguments, f"{env_id}: space", "argument")
+    check_known(env, ENV_ARGUMENTS, f"{env_id}: env", "argument")
     return DesignEnv(kind.shipped.space_class()(**space_arguments), **env)
 
 
@@ -86,12 +87,13 @@ def _kind(env_id: str) -> EnvKind:
 
 
 def _check_env_arguments(env: Mapping[str, Any]) -> None:
-    unknown = sorted(set(env) - ENV_ARGUMENTS)
-    if unknown:
-        raise ValueError(f"{SPACE_ENV_ID}: unknown argument(s) {unknown}; env arguments: {sorted(ENV_ARGUMENTS)}")
+    check_known(env, ENV_ARGUMENTS, SPACE_ENV_ID, "argument")
 
 
-def _check_names(where: str, arguments: Mapping[str, Any], known: frozenset[str]) -> None:
-    unknown = sorted(set(arguments) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown argument(s) {unknown}; known: {sorted(known)}")
+def split_arguments(env_id: str, kwargs: Mapping[str, Any], space_arguments: frozenset[str]
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`kwargs` split into the space's arguments and `DesignEnv`'s; an error names any that are neither."""
+    check_known(kwargs, [*sorted(space_arguments), *sorted(ENV_ARGUMENTS)], env_id, "argument")  # the space's first
+    return ({k: v for k, v in kwargs.items() if k in space_arguments},
+            {k: v for k, v in kwargs.items() if k in ENV_ARGUMENTS})
+

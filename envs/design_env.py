@@ -3,7 +3,6 @@
 The class docstring is the environment's manual. It is the only env class: every registered id
 (`livgym.envs.registry`) is a `DesignEnv` over its space, built by `livgym.envs.build`, and a
 space states the settings that follow from it (`SearchSpace.default_max_edits`, ...).
-`split_arguments` parts an id's keyword arguments between its space and the env.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from gymnasium import spaces
 
 from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
+from livgym.known_names import check_known
+from livgym.models.cost import COST_METRICS
 from livgym.rewards.config_types import check_types
 from livgym.rewards.objectives import (
     DEFAULT_OBJECTIVE_NAMES,
@@ -35,11 +36,10 @@ OBSERVATIONS: tuple[str, ...] = ("dict", "flat")
 #: this default (a search config's `env` section leaves it to the env)
 DEFAULT_MAX_EDITS = 16
 RENDER_MODES: tuple[str, ...] = ("ansi", "rgb_array", "human")
-#: the efficiency metrics every observation carries (as utilities), when the space reports them
-OBSERVED_METRICS: tuple[str, ...] = ("params", "cache_bytes", "flops")
-#: constraint metrics the env can enforce by masking (the space's cheap metrics); others are
-#: enforced by the scalariser's penalty on the final design
-MASKABLE_CONSTRAINTS: tuple[str, ...] = ("params", "cache_bytes", "flops")
+#: the efficiency metrics every observation carries (as utilities), when the space reports them;
+#: they are also the constraint metrics the env can enforce by masking (others are enforced by
+#: the scalariser's penalty on the final design)
+OBSERVED_METRICS: tuple[str, ...] = COST_METRICS
 #: called with (info, reward) after each final evaluation (`DesignEnv.add_evaluation_callback`)
 EvaluationCallback = Callable[[dict[str, Any], Any], None]
 
@@ -211,7 +211,7 @@ class DesignEnv(gym.Env):
         self.vector_reward = bool(vector_reward)
         self._evaluation_callbacks: list[EvaluationCallback] = []
         self._masked_bounds = [b for b in (self.constraints.bounds() if self.constraints else ())
-                               if b[1] in MASKABLE_CONSTRAINTS] if self.mask_constraints else []
+                               if b[1] in OBSERVED_METRICS] if self.mask_constraints else []
         self._observed = [DEFAULT_OBJECTIVES[m] for m in OBSERVED_METRICS]
 
         self.action_space = spaces.Discrete(space.n_actions)
@@ -283,9 +283,7 @@ class DesignEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         options = dict(options or {})
-        unknown = sorted(set(options) - {"mode", "start", "genome"})
-        if unknown:
-            raise ValueError(f"reset options: unknown key(s) {unknown}; known: ['genome', 'mode', 'start']")
+        check_known(options, {"mode", "start", "genome"}, "reset options")
         self._episode_mode = options.get("mode", self.mode)
         start = options.get("start", options.get("genome", self.start))
         self._design = self.space.initial(self._episode_mode, self.np_random, start)
@@ -546,17 +544,6 @@ class DesignEnv(gym.Env):
 
 #: the keyword arguments of `DesignEnv` (an env id's others go to its space)
 ENV_ARGUMENTS: frozenset[str] = frozenset(inspect.signature(DesignEnv.__init__).parameters) - {"self", "space"}
-
-
-def split_arguments(env_id: str, kwargs: Mapping[str, Any], space_arguments: frozenset[str]
-                    ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`kwargs` split into the space's arguments and `DesignEnv`'s; an error names any that are neither."""
-    unknown = sorted(set(kwargs) - space_arguments - ENV_ARGUMENTS)
-    if unknown:
-        raise ValueError(f"{env_id}: unknown argument(s) {unknown}; space arguments: "
-                         f"{sorted(space_arguments)}; env arguments: {sorted(ENV_ARGUMENTS)}")
-    return ({k: v for k, v in kwargs.items() if k in space_arguments},
-            {k: v for k, v in kwargs.items() if k in ENV_ARGUMENTS})
 
 
 def _merged_overrides(own: Mapping[str, Mapping[str, Any]], given: Mapping[str, Mapping[str, Any]] | None

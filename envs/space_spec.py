@@ -34,6 +34,7 @@ from typing import Any, Mapping
 from livgym.envs.registry import SPACE_ENV_ID, SPACES
 from livgym.envs.space import SearchSpace
 from livgym.envs.tables.file import SUFFIXES, TABLE_ARGUMENTS, read_table_space
+from livgym.known_names import check_known
 
 KINDS: tuple[str, ...] = ("shipped", "table", "factory")
 
@@ -96,9 +97,7 @@ class SpaceSpec:
             if any(p.kind is p.VAR_KEYWORD for p in parameters):
                 return
             known = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        unknown = sorted(set(self.arguments) - known)
-        if unknown:
-            raise ValueError(f"{where}: {self.source}: unknown argument(s) {unknown}; known: {sorted(known)}")
+        check_known(self.arguments, known, f"{where}: {self.source}", "argument")
 
     def factory(self, where: str = "space") -> Any:
         """The callable a `module:factory` spec names, imported."""

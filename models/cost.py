@@ -31,6 +31,9 @@ from livgym.models.validation import width_problem
 
 DEFAULT_VOCAB_SIZE = 256  # byte-level, the quality proxies' vocabulary
 DEFAULT_CONTEXT_LENGTH = 4096  # where cache bytes and FLOPs per token are measured unless told otherwise
+#: the cost metrics known of a design before it is trained (`Efficiency.metrics`' headline keys):
+#: what an env observes, and what it can enforce by masking
+COST_METRICS: tuple[str, ...] = ("params", "cache_bytes", "flops")
 
 
 @dataclass(frozen=True)

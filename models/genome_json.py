@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
+from livgym.known_names import check_known
 from livgym.models.genes import DEFAULT_HEADS, DEFAULT_WIDTH
 from livgym.models.notation import digits_int, is_ascii_digits
 from livgym.models.registry import ClassGenome
@@ -40,9 +41,7 @@ def genome_from_dict(cls: type[Genome], data: Mapping[str, object], where: str =
     """The `cls` genome of a `genome_to_dict` object, or a ValueError naming `where` and the key at fault."""
     if not isinstance(data, Mapping):
         raise ValueError(f"{where}: expected an object, got {type(data).__name__}: {data!r}")
-    unknown = set(data) - _KEYS
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(_KEYS)}")
+    check_known(data, _KEYS, where)
     if data.get("format", JSON_FORMAT) != JSON_FORMAT:
         raise ValueError(f"{where}: format={data['format']!r}, expected {JSON_FORMAT!r}")
     if "slots" not in data:
@@ -84,9 +83,7 @@ def genome_from_json(cls: type[Genome], text: str) -> Genome:
 def _slot(entry: object, index: int, where: str) -> Slot:
     """A slot given as an object of its genes or as a list of its first 1..5 genes."""
     if isinstance(entry, Mapping):
-        extra = set(entry) - set(SLOT_GENE_NAMES)
-        if extra:
-            raise ValueError(f"{where}: slots[{index}] has unknown gene(s) {sorted(extra)}; known: {list(SLOT_GENE_NAMES)}")
+        check_known(entry, SLOT_GENE_NAMES, f"{where}: slots[{index}]", "gene")
         if "liv_class" not in entry:
             raise ValueError(f"{where}: slots[{index}] is missing 'liv_class'")
         return Slot(**{k: _as_int(v, f"slots[{index}].{k}") for k, v in entry.items()})

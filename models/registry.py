@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from livgym.known_names import check_known
 from livgym.models.genes import (
     EXPANSIONS,
     KERNELS,
@@ -213,9 +214,7 @@ class ClassGenome:
 
     @classmethod
     def from_dict(cls, data: dict[str, object], where: str = "class genome") -> ClassGenome:
-        unknown = set(data) - set(CLASS_GENE_NAMES)
-        if unknown:
-            raise ValueError(f"{where}: unknown gene(s) {sorted(unknown)}; known: {list(CLASS_GENE_NAMES)}")
+        check_known(data, CLASS_GENE_NAMES, where, "gene")
         missing = set(CLASS_GENE_NAMES) - set(data)
         if missing:
             raise ValueError(f"{where}: missing gene(s) {sorted(missing)}")

@@ -14,9 +14,10 @@ from typing import Sequence
 
 import numpy as np
 
+from livgym.known_names import check_known
 from livgym.models.edits import Insert, ShareWith, apply_edit, buildable_classes
 from livgym.models.genome import Genome
-from livgym.models.registry import CLASSES_BY_ID
+from livgym.models.registry import CLASS_IDS
 from livgym.models.sharing import SHARING_KINDS, SharingLayout, sharing_key
 from livgym.models.slot import Slot
 from livgym.models.validation import HARD_MAX_DEPTH
@@ -47,9 +48,7 @@ def sample_genome(rng: np.random.Generator, classes: Sequence[int], width: int, 
             raise ValueError(f"{name}={value!r} must be an integer in {low}..{HARD_MAX_DEPTH}")
     if min_depth > max_depth:
         raise ValueError(f"min_depth={min_depth} must be at most max_depth={max_depth}")
-    unknown = [c for c in classes if c not in CLASSES_BY_ID]
-    if unknown:
-        raise ValueError(f"classes={list(classes)}: unknown LIV class id(s) {unknown}")
+    check_known(classes, list(CLASS_IDS), f"classes={list(classes)}", "LIV class id")
     buildable = set(buildable_classes((), int(width), int(heads)))
     pool = tuple(sorted({int(c) for c in classes} & buildable))
     if not pool:

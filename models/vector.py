@@ -21,6 +21,11 @@ from livgym.models.genes import (
     REPEATS,
     WIDTHS,
     WINDOWS,
+    ChannelMixing,
+    FeaturizerClass,
+    Nonlinearity,
+    Sparsity,
+    TokenMixing,
     choice_index,
     choice_value,
 )
@@ -44,7 +49,8 @@ def vector_bounds(max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[np.ndarray, np.nd
     for i in range(max_depth):
         high[2 + 5 * i: 7 + 5 * i] = (len(CLASS_IDS), MAX_SHARING_GROUP, 2, MAX_SHARING_GROUP, 2)
     class_low = (1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0)
-    class_high = (3, 4, 2, 4, 3, len(EXPANSIONS), len(REPEATS), 1, len(WINDOWS), len(KERNELS), 1)
+    class_high = (len(FeaturizerClass), len(TokenMixing), len(Sparsity), len(Nonlinearity), len(ChannelMixing),
+                  len(EXPANSIONS), len(REPEATS), 1, len(WINDOWS), len(KERNELS), 1)
     base = 2 + 5 * max_depth
     for k in range(len(CLASS_IDS)):
         low[base + 11 * k: base + 11 * (k + 1)] = class_low

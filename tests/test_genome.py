@@ -227,7 +227,7 @@ INVALID_OTHER: list[tuple[str, Callable[[], object], str]] = [
     ("empty slot with genes", lambda: Genome.from_vector(_empty_slot_with_genes(), 2), r"slots\[1\]: an empty slot"),
     ("unknown JSON key", lambda: Genome.from_json(_json_with(depth=1)), r"unknown key\(s\) \['depth'\]"),
     ("unknown JSON slot gene", lambda: Genome.from_json(_json_slot_with(bogus=1)),
-     r"slots\[0\] has unknown gene\(s\) \['bogus'\]"),
+     r"slots\[0\]: unknown gene\(s\) \[.bogus.\]"),
     ("non-integer JSON gene", lambda: Genome.from_json(_json_slot_with(liv_class="one")),
      r"slots\[0\]\.liv_class='one'"),
     ("JSON notation disagrees", lambda: Genome.from_json(_json_with(notation="91111")), r"notation='91111'"),

@@ -30,6 +30,7 @@ from livgym.envs.liv.encoding import LIVEncoding
 from livgym.envs.liv.features import gene_indices, genome_features, structure
 from livgym.envs.memo import Memo
 from livgym.envs.space import MODES, Evaluation, SearchSpace
+from livgym.known_names import check_known
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, AdditiveCost, analytic_metrics, efficiency
 from livgym.models.edits import apply_edit
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
@@ -89,10 +90,9 @@ class LIVSearchSpace(SearchSpace[Genome]):
                          context_length=context_length, vocab_size=vocab_size, build_start=build_start,
                          references=references, start_depth=start_depth)
         classes = tuple(int(c) for c in (CLASS_IDS if classes is None else classes))
-        unknown = [c for c in classes if c not in CLASSES_BY_ID]
-        if unknown or not classes:
-            raise ValueError(f"classes={list(classes)}: unknown LIV class id(s) {unknown}; known: "
-                             f"{CLASS_IDS[0]}..{CLASS_IDS[-1]}" if unknown else "classes must not be empty")
+        check_known(classes, list(CLASS_IDS), f"classes={list(classes)}", "LIV class id")
+        if not classes:
+            raise ValueError("classes must not be empty")
         self.references = tuple(REFERENCE_GENOMES if references is None else references)
         for name in self.references:
             if name not in REFERENCE_GENOMES:

@@ -35,13 +35,12 @@ import numpy as np
 from livgym.envs.livbench.table import LIVBENCH_V0, load_table
 from livgym.envs.liv.space import DEFAULT_BUILD_START, LIVSearchSpace
 from livgym.envs.space import MODES, Evaluation
+from livgym.models.cost import COST_METRICS
 from livgym.models.edits import apply_edit
 from livgym.models.genome import Genome
 from livgym.rewards.objectives import DEFAULT_OBJECTIVE_NAMES, ObjectiveSet, make_scalariser
 from livgym.rewards.pareto import ParetoArchive
 
-#: cost metrics the env may know before a design is "evaluated" (as the LIV space's analytic ones)
-CHEAP_METRICS: tuple[str, ...] = ("params", "cache_bytes", "flops")
 #: the shipped scalarisations, weights over (quality, params, cache_bytes)
 WEIGHTINGS: dict[str, tuple[float, float, float]] = {
     "quality-first": (0.5, 0.25, 0.25),  # the quickstart's weights
@@ -146,7 +145,7 @@ class LIVBenchSpace(LIVSearchSpace):
         row = self.index.metrics.get(self.key(genome))
         if row is None:  # only reachable by a caller passing a design outside the table
             return super().cheap_metrics(genome)
-        return {k: row[k] for k in CHEAP_METRICS}
+        return {k: row[k] for k in COST_METRICS}
 
     def evaluate(self, genome: Genome) -> Evaluation:
         key = self.key(genome)

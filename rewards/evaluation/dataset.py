@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from livgym.known_names import check_known
 from livgym.rewards.evaluation.result import STATUSES, EvaluationResult, TRANSIENT_STATUSES
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -62,9 +63,7 @@ def from_record(record: dict, where: str = "dataset") -> EvaluationResult:
     missing = [name for name in REQUIRED if name not in record]
     if missing:
         raise ValueError(f"{where}: missing field(s) {missing}")
-    unknown = sorted(set(record) - set(FIELDS))
-    if unknown:
-        raise ValueError(f"{where}: unknown field(s) {unknown}; known: {list(FIELDS)}")
+    check_known(record, list(FIELDS), where, "field")
     if record["status"] not in STATUSES:
         raise ValueError(f"{where}: status={record['status']!r} is not one of {STATUSES}")
     if not isinstance(record["metrics"], dict):

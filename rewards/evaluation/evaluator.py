@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, fields, is_dataclass, replace
 from typing import Any, Callable, ClassVar, Mapping, NamedTuple
 
+from livgym.known_names import check_known
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE
 from livgym.models.genome import Genome
 from livgym.rewards.config_types import check_types
@@ -139,9 +140,7 @@ def analytic_overrides(fidelity: str, overrides: Mapping[str, Any], **settings: 
     override that sets it to another value is an error, and so is a value other than the
     default for a fidelity whose config has no such field (it reports at `ANALYTIC_DEFAULTS`).
     """
-    unknown = sorted(set(settings) - set(ANALYTIC_DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown analytic setting(s) {unknown}; known: {sorted(ANALYTIC_DEFAULTS)}")
+    check_known(settings, set(ANALYTIC_DEFAULTS), what="analytic setting")
     config = make_evaluator(fidelity, **overrides).config
     known = {f.name for f in fields(config)}
     out = dict(overrides)

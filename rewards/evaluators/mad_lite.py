@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import torch
 
+from livgym.known_names import check_known
 from livgym.models.compiler import build_model
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
@@ -73,12 +74,10 @@ class MadLiteConfig:
     stacked: bool = field(default=True, metadata={"hashed": False})
 
     def __post_init__(self) -> None:
-        unknown = [t for t in self.tasks if t not in mad.TASKS]
-        if unknown or not self.tasks:
-            raise ValueError(f"tasks={list(self.tasks)!r}: unknown task(s) {unknown}; known: {list(mad.TASKS)}")
-        stray = [t for t in self.task_settings if t not in mad.TASKS]
-        if stray:
-            raise ValueError(f"task_settings has unknown task(s) {stray}; known: {list(mad.TASKS)}")
+        check_known(self.tasks, list(mad.TASKS), f"tasks={list(self.tasks)!r}", "task")
+        if not self.tasks:
+            raise ValueError(f"tasks={list(self.tasks)!r}: name at least one task; known: {list(mad.TASKS)}")
+        check_known(self.task_settings, list(mad.TASKS), "task_settings", "task")
         if self.mode not in ("mixture", "per_task"):
             raise ValueError(f"mode={self.mode!r} must be 'mixture' or 'per_task'")
 

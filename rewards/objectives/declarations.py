@@ -6,6 +6,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from livgym.known_names import check_known
 from livgym.rewards.objectives.objective import (
     DEFAULT_OBJECTIVE_NAMES,
     DEFAULT_OBJECTIVES,
@@ -71,9 +72,7 @@ def _declaration(item: Any) -> tuple[str, dict[str, Any]]:
     if not isinstance(item, Mapping):
         raise ValueError(f"objective {item!r} must be a name ({sorted(DEFAULT_OBJECTIVES)}) or a declaration "
                          "{metric: ..., direction: max|min}")
-    unknown = sorted(set(item) - set(DECLARATION_FIELDS), key=str)
-    if unknown:
-        raise ValueError(f"objective {dict(item)!r}: unknown field(s) {unknown}; known: {list(DECLARATION_FIELDS)}")
+    check_known(item, DECLARATION_FIELDS, f"objective {dict(item)!r}", "field")
     name = item.get("name", item.get("metric"))
     if not isinstance(name, str) or not name:
         raise ValueError(f"objective {dict(item)!r}: give its metric (the space's metric it reads), "

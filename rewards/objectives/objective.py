@@ -8,6 +8,8 @@ from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
+from livgym.known_names import check_known
+
 Direction = Literal["max", "min"]
 Scale = Literal["linear", "log"]
 DIRECTIONS: tuple[str, ...] = ("max", "min")
@@ -124,9 +126,7 @@ class ObjectiveSet:
                 or not all(isinstance(name, str) for name in names):
             raise ValueError(f"objectives={names!r} must be a list of objective names; "
                              f"known: {sorted(DEFAULT_OBJECTIVES)}")
-        unknown = sorted(set(names) - set(DEFAULT_OBJECTIVES))
-        if unknown:
-            raise ValueError(f"unknown objective(s) {unknown}; known: {sorted(DEFAULT_OBJECTIVES)}")
+        check_known(names, set(DEFAULT_OBJECTIVES), what="objective")
         stray = sorted(set(overrides) - set(names))
         if stray:
             raise ValueError(f"overrides for objective(s) {stray} that are not in names={list(names)}")
@@ -163,10 +163,7 @@ _TEXT_FIELDS = {"direction": False, "scale": False, "metric": True}
 def _override(objective: Objective, changes: Mapping[str, Any]) -> Objective:
     if not isinstance(changes, Mapping):
         raise ValueError(f"objective {objective.name!r}: overrides={changes!r} must be a mapping of fields")
-    known = {f.name for f in fields(Objective)} - {"name"}
-    unknown = sorted(set(changes) - known, key=str)
-    if unknown:
-        raise ValueError(f"objective {objective.name!r}: unknown field(s) {unknown}; known: {sorted(known)}")
+    check_known(changes, {f.name for f in fields(Objective)} - {"name"}, f"objective {objective.name!r}", "field")
     check_fields(objective.name, changes)
     changes = dict(changes)
     if changes.get("scale") == "linear" and "floor" not in changes:

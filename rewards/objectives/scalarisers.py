@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
+from livgym.known_names import check_known
 from livgym.rewards.config_types import check_types
 
 
@@ -58,10 +59,7 @@ class HardConstraints:
         number is an error naming it."""
         if not isinstance(data, Mapping):
             raise ValueError(f"constraints={data!r} must be a mapping of bounds, e.g. {{max_params: 1.0e+6}}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known, key=str)
-        if unknown:
-            raise ValueError(f"unknown constraint(s) {unknown}; known: {sorted(known)}")
+        check_known(data, {f.name for f in fields(cls)}, what="constraint")
         check_types(cls, data, "constraints: ")
         return cls(**data)
 
@@ -222,10 +220,7 @@ def make_scalariser(name: str, **kwargs: Any) -> Scalariser:
     if name not in SCALARISERS:
         raise ValueError(f"unknown scalariser {name!r}; known: {sorted(SCALARISERS)}")
     cls = SCALARISERS[name]
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(kwargs) - known)
-    if unknown:
-        raise ValueError(f"scalariser {name!r}: unknown argument(s) {unknown}; known: {sorted(known)}")
+    check_known(kwargs, {f.name for f in fields(cls)}, f"scalariser {name!r}", "argument")
     required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
     missing = sorted(required - set(kwargs))
     if missing:
