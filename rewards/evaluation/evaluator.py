@@ -93,26 +93,35 @@ FIDELITIES: dict[str, Callable[..., Evaluator]] = {}
 
 
 class ShippedFidelity(NamedTuple):
-    module: str  # the module of `livgym.rewards.evaluators` whose import registers its factory (torch)
+    factory: str  # "module:function" under `livgym.rewards.evaluators`, imported on first use (torch)
     summary: str  # one line: what it measures
 
+    @property
+    def module(self) -> str:
+        return self.factory.partition(":")[0]
 
-#: the fidelities this package ships, the only list of them: `livgym.rewards.evaluators` imports
-#: each module (registering its factories in `FIDELITIES`), and the command line and the docs
-#: name them from here without importing torch (a test checks this and `FIDELITIES` agree)
+
+#: the fidelities this package ships, the only list of them: importing `livgym.rewards.evaluators`
+#: registers each factory in `FIDELITIES`, and the command line and the docs name them from here
+#: without importing torch. Adding a fidelity is its module and one line here.
 SHIPPED_FIDELITIES: dict[str, ShippedFidelity] = {
-    "mad-lite": ShippedFidelity("mad_lite", "MAD's six synthetic tasks at proxy scale (600 updates, mixture)"),
-    "mad-lite-short": ShippedFidelity("mad_lite", "the same with a quarter of the updates"),
-    "mad-lite-long": ShippedFidelity("mad_lite", "the same with four times the updates (the fidelity reference)"),
-    "livbench": ShippedFidelity("mad_lite", "LIV-Bench's table fidelity: three MAD tasks, 48 updates each"),
-    "byte-lm": ShippedFidelity("byte_lm", "held-out bits per byte on the Python standard library's source"),
-    "zero-cost": ShippedFidelity("zero_cost", "grad_norm / snip / synflow at initialisation"),
-    "efficiency": ShippedFidelity("efficiency", "analytic params / cache / FLOPs and measured decode latency"),
-    "analytic": ShippedFidelity("efficiency", "the analytic metrics alone (microseconds)"),
+    "mad-lite": ShippedFidelity("mad_lite:make_mad_lite",
+                                "MAD's six synthetic tasks at proxy scale (600 updates, mixture)"),
+    "mad-lite-short": ShippedFidelity("mad_lite:make_mad_lite_short", "the same with a quarter of the updates"),
+    "mad-lite-long": ShippedFidelity("mad_lite:make_mad_lite_long",
+                                     "the same with four times the updates (the fidelity reference)"),
+    "livbench": ShippedFidelity("mad_lite:make_livbench", "LIV-Bench's table fidelity: three MAD tasks, 48 updates each"),
+    "byte-lm": ShippedFidelity("byte_lm:make_byte_lm", "held-out bits per byte on the Python standard library's source"),
+    "zero-cost": ShippedFidelity("zero_cost:make_zero_cost", "grad_norm / snip / synflow at initialisation"),
+    "efficiency": ShippedFidelity("efficiency:make_efficiency",
+                                  "analytic params / cache / FLOPs and measured decode latency"),
+    "analytic": ShippedFidelity("efficiency:make_analytic", "the analytic metrics alone (microseconds)"),
 }
 
 
 def register_fidelity(name: str, factory: Callable[..., Evaluator]) -> None:
+    """Make `factory(**overrides)` the evaluator of fidelity `name` (a user's own fidelity; the
+    shipped ones are `SHIPPED_FIDELITIES`)."""
     FIDELITIES[name] = factory
 
 

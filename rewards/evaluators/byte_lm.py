@@ -18,7 +18,7 @@ from livgym.models.compiler import build_model
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
-from livgym.rewards.evaluation.evaluator import register_fidelity, replace_config
+from livgym.rewards.evaluation.evaluator import replace_config
 from livgym.rewards.training.corpus import CorpusConfig, load_corpus
 from livgym.rewards.training.device import exact_numerics
 from livgym.rewards.training.seeding import seeded
@@ -81,6 +81,3 @@ class ByteLMEvaluator(TrainedEvaluator):
 
 def make_byte_lm(**overrides) -> ByteLMEvaluator:
     return ByteLMEvaluator(replace_config(ByteLMConfig(), overrides, "byte-lm"), "byte-lm")
-
-
-register_fidelity("byte-lm", make_byte_lm)

@@ -17,7 +17,7 @@ from livgym.models.compiler import build_model
 from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analytic_metrics
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
-from livgym.rewards.evaluation.evaluator import Evaluator, register_fidelity, replace_config
+from livgym.rewards.evaluation.evaluator import Evaluator, replace_config
 from livgym.rewards.training.seeding import seeded
 
 @dataclass(frozen=True)
@@ -74,7 +74,3 @@ def make_efficiency(**overrides) -> EfficiencyEvaluator:
 def make_analytic(**overrides) -> EfficiencyEvaluator:
     config = replace_config(EfficiencyConfig(latency=False), overrides, "analytic")
     return EfficiencyEvaluator(config, "analytic")
-
-
-register_fidelity("efficiency", make_efficiency)
-register_fidelity("analytic", make_analytic)

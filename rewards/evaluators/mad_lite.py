@@ -28,7 +28,7 @@ from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analy
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
 from livgym.rewards.training import tasks as mad
-from livgym.rewards.evaluation.evaluator import register_fidelity, replace_config
+from livgym.rewards.evaluation.evaluator import replace_config
 from livgym.rewards.training.device import exact_numerics
 from livgym.rewards.training.seeding import seeded
 from livgym.rewards.training.loop import (Batch, TrainConfig, TrainedEvaluator, TrainOutcome, stack_batches, train,
@@ -185,16 +185,21 @@ def _train_stacked(proxy: Genome, configs: dict, c: MadLiteConfig, seed: int,
     return dict(zip(names, outcomes))
 
 
-def _factory(fidelity: str, steps: int):
-    def make(**overrides) -> MadLiteEvaluator:
-        base = MadLiteConfig(train=TrainConfig(steps=steps, eval_every=max(25, steps // 6)))
-        return MadLiteEvaluator(replace_config(base, overrides, fidelity), fidelity)
-    return make
+def _make(fidelity: str, steps: int, overrides: dict) -> MadLiteEvaluator:
+    base = MadLiteConfig(train=TrainConfig(steps=steps, eval_every=max(25, steps // 6)))
+    return MadLiteEvaluator(replace_config(base, overrides, fidelity), fidelity)
 
 
-for _fidelity, _steps in {"mad-lite": MAD_LITE_STEPS, "mad-lite-short": MAD_LITE_STEPS // 4,
-                          "mad-lite-long": 4 * MAD_LITE_STEPS}.items():
-    register_fidelity(_fidelity, _factory(_fidelity, _steps))
+def make_mad_lite(**overrides) -> MadLiteEvaluator:
+    return _make("mad-lite", MAD_LITE_STEPS, overrides)
+
+
+def make_mad_lite_short(**overrides) -> MadLiteEvaluator:
+    return _make("mad-lite-short", MAD_LITE_STEPS // 4, overrides)
+
+
+def make_mad_lite_long(**overrides) -> MadLiteEvaluator:
+    return _make("mad-lite-long", 4 * MAD_LITE_STEPS, overrides)
 
 # LIV-Bench's table fidelity: every canonical design of the benchmark's sub-space is trained, so
 # the budget per design is what fits the whole table in about two hours on two cores.
@@ -205,9 +210,6 @@ LIVBENCH_TASKS: tuple[str, ...] = ("in_context_recall", "selective_copying", "co
 LIVBENCH_TRAIN = TrainConfig(steps=48, warmup_steps=16, eval_every=24)
 
 
-def _make_livbench(**overrides) -> MadLiteEvaluator:
+def make_livbench(**overrides) -> MadLiteEvaluator:
     base = MadLiteConfig(tasks=LIVBENCH_TASKS, train=LIVBENCH_TRAIN)
     return MadLiteEvaluator(replace_config(base, overrides, "livbench"), "livbench")
-
-
-register_fidelity("livbench", _make_livbench)

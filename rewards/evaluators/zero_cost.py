@@ -20,7 +20,7 @@ from livgym.models.cost import DEFAULT_CONTEXT_LENGTH, DEFAULT_VOCAB_SIZE, analy
 from livgym.models.genes import PROXY_HEADS, PROXY_WIDTH
 from livgym.models.genome import Genome
 from livgym.rewards.training import tasks as mad
-from livgym.rewards.evaluation.evaluator import Evaluator, register_fidelity, replace_config
+from livgym.rewards.evaluation.evaluator import Evaluator, replace_config
 from livgym.rewards.evaluators.mad_lite import MadLiteConfig, task_configs
 from livgym.rewards.training.seeding import seeded
 from livgym.rewards.training.zero_cost_proxies import ZERO_COST_PROXIES, gradient_scores, synflow_score
@@ -79,6 +79,3 @@ class ZeroCostEvaluator(Evaluator):
 
 def make_zero_cost(**overrides) -> ZeroCostEvaluator:
     return ZeroCostEvaluator(replace_config(ZeroCostConfig(), overrides, "zero-cost"), "zero-cost")
-
-
-register_fidelity("zero-cost", make_zero_cost)
